@@ -1,0 +1,58 @@
+// The whole flow, one child per step: bundle -> image -> storage -> wrapper
+// -> prepare -> verify.
+import * as pulumi from "@pulumi/pulumi";
+import { Settings, Versions } from "./config";
+import { Bundle } from "./bundle";
+import { WrapperImage } from "./image";
+import { Storage } from "./storage";
+import { Wrapper } from "./wrapper";
+import { Prepare } from "./prepare";
+import { ImageEntry, Verify } from "./verify";
+import { containerName, imageName } from "./names";
+
+export class NerdctlEnvironment extends pulumi.ComponentResource {
+    readonly containerName: pulumi.Output<string>;
+    readonly imageName: pulumi.Output<string>;
+    readonly imageId: pulumi.Output<string>;
+    readonly storageDir: string;
+    readonly versions: Versions;
+    readonly prepareReport: pulumi.Output<string>;
+    readonly imagesText: pulumi.Output<string>;
+    readonly images: pulumi.Output<ImageEntry[]>;
+
+    constructor(name: string, s: Settings, opts?: pulumi.ComponentResourceOptions) {
+        super("nerdctl-dind:index:NerdctlEnvironment", name, {}, opts);
+        const parent = { parent: this };
+        const wrapperName = containerName(s.stack);
+
+        const bundle = new Bundle(`${name}-bundle`, { projectRoot: s.projectRoot, versions: s.versions }, parent);
+        const image = new WrapperImage(`${name}-image`, {
+            projectRoot: s.projectRoot, name: imageName(s.stack), baseImage: s.baseImage, bundle,
+        }, parent);
+        const storage = new Storage(`${name}-storage`, {
+            dir: s.storageDir, owner: `${s.project}/${s.stack}`, deleteOnDestroy: s.destroyDeletesStorage,
+        }, parent);
+        const wrapper = new Wrapper(`${name}-wrapper`, {
+            name: wrapperName, image: image.imageId, storage, ports: s.ports, preload: s.preload, privileged: s.privileged,
+        }, parent);
+        const prepare = new Prepare(`${name}-prepare`, {
+            container: wrapperName, dockerHost: s.dockerHost, wrapperId: wrapper.container.id, preload: s.preload,
+        }, parent);
+        const verify = new Verify(`${name}-verify`, {
+            container: wrapperName, dockerHost: s.dockerHost, triggers: [wrapper.container.id, prepare.report],
+        }, parent);
+
+        this.containerName = wrapper.container.name;
+        this.imageName = image.imageName;
+        this.imageId = image.imageId;
+        this.storageDir = storage.dir;
+        this.versions = s.versions;
+        this.prepareReport = prepare.report;
+        this.imagesText = verify.imagesText;
+        this.images = verify.images;
+        this.registerOutputs({
+            containerName: this.containerName, imageName: this.imageName, imageId: this.imageId,
+            storageDir: this.storageDir, images: this.images,
+        });
+    }
+}

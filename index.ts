@@ -1,0 +1,19 @@
+// Reads the stack's settings and wires the environment; outputs are what a
+// user would otherwise dig for.
+import { loadSettings } from "./components/config";
+import { NerdctlEnvironment } from "./components/environment";
+
+const settings = loadSettings(__dirname);
+const env = new NerdctlEnvironment("nerdctl-dind", settings);
+
+export const containerName = env.containerName;
+export const imageName = env.imageName;
+export const imageId = env.imageId;
+export const storageDir = env.storageDir;
+export const versions = env.versions;
+export const ports = settings.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`);
+export const prepareReport = env.prepareReport;
+export const images = env.imagesText;
+export const imageList = env.images;
+export const shellCommand = env.containerName.apply((n) => `docker exec -it ${n} sh`);
+export const nerdctlCommand = env.containerName.apply((n) => `docker exec -it ${n} nerdctl`);

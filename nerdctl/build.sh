@@ -1,0 +1,204 @@
+#!/bin/sh
+# Builds the bundle (static linux/amd64 containerd, runc, CNI plugins and our
+# patched nerdctl) as a root overlay and prints its KEY as the last stdout
+# line; logs go to stderr. Usage: key=$(nerdctl/build.sh)
+#   CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION NERDCTL_VERSION
+#                      default: the Pulumi.yaml config defaults
+#   NERDCTL_PATCHES=none   nerdctl without our patches
+#   NDIND_REBUILD=1        rebuild components even when cached
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../toolchain/lib.sh"
+export LC_ALL=C
+
+say() { log "$@" >&2; }
+
+pin() { # ENV_VALUE PULUMI_KEY: the env override or the Pulumi.yaml default
+	v=${1:-$(pulumi_default "$2")}
+	[ -n "$v" ] || die "no version for $2"
+	echo "${v#v}"
+}
+CONTAINERD_VERSION=$(pin "${CONTAINERD_VERSION:-}" containerdVersion)
+RUNC_VERSION=$(pin "${RUNC_VERSION:-}" runcVersion)
+CNI_PLUGINS_VERSION=$(pin "${CNI_PLUGINS_VERSION:-}" cniPluginsVersion)
+NERDCTL_VERSION=$(pin "${NERDCTL_VERSION:-}" nerdctlVersion)
+export NERDCTL_VERSION
+
+nsrc=$("$here/source.sh" | tail -n 1)
+ntag=${nsrc##*-}
+KEY=containerd-${CONTAINERD_VERSION}_runc-${RUNC_VERSION}_cni-${CNI_PLUGINS_VERSION}_nerdctl-${NERDCTL_VERSION}-$ntag
+
+export GOOS=linux GOARCH=amd64 GOFLAGS="-mod=mod -trimpath -buildvcs=false"
+mkdir -p "$NDIND_CACHE/build" "$NDIND_CACHE/bundle"
+work=$(mktemp -d "$NDIND_CACHE/build/.work.XXXXXX")
+outtmp=
+trap 'rm -rf "$work" ${outtmp:+"$outtmp"}' EXIT
+
+# The release commits, for the revision the binaries report; the module proxy
+# does not record them for these tags. Other versions report the tag itself.
+tag_commit() {
+	case $1 in
+	containerd@v1.7.2) echo 0cae528dd6cb557f7201036e9f43420650207b58 ;;
+	runc@v1.1.7) echo 860f061b76bb4fc671f0f9e900f7d80ff93d4eb7 ;;
+	*) echo "$2" ;;
+	esac
+}
+
+# MODULE VERSION DEST: a writable copy of the module source at DEST. The
+# module zips keep only vendor/modules.txt, so dependencies come from the
+# proxy (-mod=mod) and the stub vendor folder goes.
+module_tree() {
+	json=$(cd / && go mod download -json "$1@v$2") || die "go mod download $1@v$2 failed: $json"
+	dir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+	[ -d "$dir" ] || die "no module directory in: $json"
+	mkdir -p "$3"
+	cp -R "$dir/." "$3/"
+	chmod -R u+w "$3"
+	rm -rf "$3/vendor"
+}
+
+assert_static() {
+	for f in "$@"; do
+		file -b "$f" | grep -q 'statically linked' || die "not static: $f ($(file -b "$f"))"
+	done
+}
+
+# VERSION COMMAND...: the command's output must mention VERSION.
+assert_version() {
+	want=$1
+	shift
+	out=$("$@" 2>&1) || true
+	case $out in
+	*"$want"*) say "  $(printf '%s' "$out" | head -n 1)" ;;
+	*) die "$* does not report $want: $out" ;;
+	esac
+}
+
+# NAME BUILDFN: runs BUILDFN SRC OUT unless $NDIND_CACHE/build/NAME is
+# there; the result lands atomically, so a killed build leaves nothing.
+component() {
+	dest=$NDIND_CACHE/build/$1
+	if [ -f "$dest/.ndind-ready" ] && [ -z "${NDIND_REBUILD:-}" ]; then
+		say "$1 cached"
+		return
+	fi
+	say "building $1"
+	t0=$(date +%s)
+	tmp=$work/$1
+	mkdir -p "$tmp/bin"
+	"$2" "$tmp/src" "$tmp/bin"
+	rm -rf "$tmp/src"
+	go version >"$tmp/.ndind-ready"
+	rm -rf "$dest"
+	mv -T "$tmp" "$dest"
+	say "built $1 in $(($(date +%s) - t0))s"
+	rebuilt=1
+}
+
+build_containerd() {
+	module_tree github.com/containerd/containerd "$CONTAINERD_VERSION" "$1"
+	pkg=github.com/containerd/containerd
+	rev=$(tag_commit "containerd@v$CONTAINERD_VERSION" "v$CONTAINERD_VERSION")
+	# The Makefile's STATIC=1 tags; btrfs needs cgo, so it is left out.
+	(cd "$1" && CGO_ENABLED=0 go build -o "$2/" \
+		-tags "urfave_cli_no_docs osusergo netgo static_build no_btrfs" \
+		-ldflags "-s -w -X $pkg/version.Version=v$CONTAINERD_VERSION -X $pkg/version.Revision=$rev -X $pkg/version.Package=$pkg" \
+		./cmd/containerd ./cmd/containerd-shim-runc-v2 ./cmd/ctr) >&2
+	assert_static "$2"/*
+	assert_version "v$CONTAINERD_VERSION" "$2/containerd" --version
+	assert_version "v$CONTAINERD_VERSION" "$2/ctr" --version
+	assert_version "v$CONTAINERD_VERSION" "$2/containerd-shim-runc-v2" -v
+}
+
+build_runc() {
+	# Static seccomp support needs libseccomp.a, found through pkg-config.
+	command -v pkg-config >/dev/null && pkg-config --exists libseccomp &&
+		[ -f "$(pkg-config --variable=libdir libseccomp)/libseccomp.a" ] ||
+		apt_install libseccomp-dev pkg-config
+	module_tree github.com/opencontainers/runc "$RUNC_VERSION" "$1"
+	rev=$(tag_commit "runc@v$RUNC_VERSION" "v$RUNC_VERSION")
+	# The Makefile's "static" target: cgo for nsenter and libseccomp.
+	(cd "$1" && CGO_ENABLED=1 go build -o "$2/runc" \
+		-tags "seccomp netgo osusergo" \
+		-ldflags "-s -w -extldflags -static -X main.gitCommit=$rev -X main.version=$RUNC_VERSION" \
+		.) >&2
+	assert_static "$2/runc"
+	assert_version "runc version $RUNC_VERSION" "$2/runc" --version
+	"$2/runc" --version | grep -q '^libseccomp: ' || die "runc built without seccomp"
+}
+
+build_cni() {
+	module_tree github.com/containernetworking/plugins "$CNI_PLUGINS_VERSION" "$1"
+	# build_linux.sh's set: every main, ipam and meta plugin (the windows
+	# ones drop out of the ./... patterns by their build tags).
+	(cd "$1" && CGO_ENABLED=0 go build -o "$2/" \
+		-ldflags "-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=v$CNI_PLUGINS_VERSION" \
+		./plugins/main/... ./plugins/ipam/... ./plugins/meta/...) >&2
+	assert_static "$2"/*
+	for p in bridge portmap firewall tuning host-local loopback bandwidth; do
+		[ -x "$2/$p" ] || die "CNI plugin $p missing"
+	done
+	# With no CNI_COMMAND a plugin prints its "about" line.
+	for p in "$2"/*; do assert_version "v$CNI_PLUGINS_VERSION" env -u CNI_COMMAND "$p"; done
+}
+
+build_nerdctl() {
+	rev=$(sed -n 's/^NERDCTL_REVISION=//p' "$nsrc/.ndind-ready")
+	[ "$ntag" = unpatched ] || rev=$rev+patches.$ntag
+	pkg=github.com/containerd/nerdctl
+	# Built in the patched tree itself (-o outside it); go.sum may gain lines.
+	(cd "$nsrc" && CGO_ENABLED=0 go build -o "$2/nerdctl" \
+		-ldflags "-s -w -X $pkg/pkg/version.Version=v$NERDCTL_VERSION -X $pkg/pkg/version.Revision=$rev" \
+		./cmd/nerdctl) >&2
+	assert_static "$2/nerdctl"
+	assert_version "$NERDCTL_VERSION" "$2/nerdctl" --version
+}
+
+apt_install() {
+	say "installing $* with apt-get"
+	{ apt-get install -y --no-install-recommends "$@" ||
+		{ apt-get update && apt-get install -y --no-install-recommends "$@"; }; } >&2 ||
+		die "apt-get install $* failed"
+}
+
+rebuilt=
+component "containerd-$CONTAINERD_VERSION" build_containerd
+component "runc-$RUNC_VERSION" build_runc
+component "cni-plugins-$CNI_PLUGINS_VERSION" build_cni
+component "nerdctl-$NERDCTL_VERSION-$ntag" build_nerdctl
+
+# The bundle and its copy appear by rename, so an existing one is complete.
+bundle=$NDIND_CACHE/bundle/$KEY
+if [ ! -d "$bundle" ] || [ -n "$rebuilt" ]; then
+	say "assembling bundle $KEY"
+	t=$work/bundle
+	mkdir -p "$t/usr/local/bin" "$t/opt/cni/bin" "$t/usr/local/share/nerdctl-dind"
+	b=$NDIND_CACHE/build
+	cp "$b/containerd-$CONTAINERD_VERSION/bin/"* "$b/runc-$RUNC_VERSION/bin/runc" \
+		"$b/nerdctl-$NERDCTL_VERSION-$ntag/bin/nerdctl" "$t/usr/local/bin/"
+	cp "$b/cni-plugins-$CNI_PLUGINS_VERSION/bin/"* "$t/opt/cni/bin/"
+	cat >"$t/usr/local/share/nerdctl-dind/VERSIONS" <<-EOF
+		CONTAINERD_VERSION=$CONTAINERD_VERSION
+		RUNC_VERSION=$RUNC_VERSION
+		CNI_PLUGINS_VERSION=$CNI_PLUGINS_VERSION
+		NERDCTL_VERSION=$NERDCTL_VERSION
+		NERDCTL_PATCHES=$ntag
+	EOF
+	rm -rf "$bundle"
+	mv -T "$t" "$bundle"
+fi
+
+out=$NDIND_ROOT/nerdctl/out/$KEY
+v=usr/local/share/nerdctl-dind/VERSIONS
+if [ ! -f "$out/$v" ] || [ "$bundle/$v" -nt "$out/$v" ]; then
+	say "copying the bundle to $out"
+	mkdir -p "$NDIND_ROOT/nerdctl/out"
+	outtmp=$(mktemp -d "$NDIND_ROOT/nerdctl/out/.$KEY.XXXXXX")
+	cp -Rp "$bundle/." "$outtmp/"
+	chmod 755 "$outtmp"
+	rm -rf "$out"
+	mv -T "$outtmp" "$out"
+	outtmp=
+fi
+say "bundle ready: $out"
+echo "$KEY"

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Run by Pulumi's prepare step in the wrapper: waits for containerd, loads the
+# preload tarballs that are not stored yet, and reports. Safe to run again.
+set -eu
+. /scripts/common.sh
+
+PRELOAD_DIR=/preload
+
+# Image names a tarball holds: docker save's manifest.json RepoTags, or an OCI
+# index's image-name annotations. Empty when it names none.
+tarball_images() {
+	{ tar -xOf "$1" manifest.json 2>/dev/null || tar -xOf "$1" index.json 2>/dev/null || :; } |
+		tr '{}[],' '\n\n\n\n\n' |
+		sed -n -e 's/^"RepoTags":"\(.*\)"$/\1/p' -e 's/^"\(.*\)"$/\1/p' \
+			-e 's/.*"io.containerd.image.name":"\([^"]*\)".*/\1/p' |
+		grep -E '^[a-z0-9][^ ]*:[^ /]+$' || :
+}
+
+all_present() {
+	[ -n "$1" ] || return 1
+	for image in $1; do
+		nerdctl image inspect "$image" >/dev/null 2>&1 || return 1
+	done
+}
+
+load_preloads() {
+	loaded=0
+	present=0
+	for tarball in "$PRELOAD_DIR"/*; do
+		[ -f "$tarball" ] || continue
+		images=$(tarball_images "$tarball")
+		if all_present "$images"; then
+			log "preload $(basename "$tarball"): present ($(echo $images)), not loaded again"
+			present=$((present + 1))
+			continue
+		fi
+		log "preload $(basename "$tarball"): loading"
+		nerdctl load -i "$tarball" >/dev/null 2>"$NDIND_RUN/load.err" ||
+			die "preload $(basename "$tarball") could not be loaded: $(tail -n 1 "$NDIND_RUN/load.err")"
+		loaded=$((loaded + 1))
+	done
+	log "preload summary: loaded=$loaded present=$present"
+}
+
+log "/scripts/prepare.sh running"
+wait_for_containerd "${NDIND_READY_TIMEOUT:-60}"
+log "containerd serving: $(containerd --version | cut -d' ' -f3), runc $(runc --version | sed -n 's/^runc version //p'), $(nerdctl --version), iptables $(cat "$NDIND_RUN/iptables-backend")"
+load_preloads
+log "/scripts/prepare.sh finished"

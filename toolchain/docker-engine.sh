@@ -1,0 +1,60 @@
+#!/bin/sh
+# Makes a Docker engine answer: uses the one that is reachable, else installs
+# Debian's docker.io and starts dockerd in the background. An engine we did
+# not start is never reconfigured, restarted or stopped.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+STATE="$NDIND_CACHE/dockerd"
+
+install_packages() {
+	command -v dockerd >/dev/null && command -v iptables >/dev/null &&
+		command -v jq >/dev/null && command -v capsh >/dev/null && return 0
+	log "installing docker.io, iptables, jq, libcap2-bin from Debian"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io iptables jq libcap2-bin >/dev/null
+}
+
+# True when the bounding set lacks a capability the kernel knows, which makes
+# --privileged fail under Debian's dockerd 20.10 (DESIGN.md section 4).
+caps_missing() {
+	last=$(cat /proc/sys/kernel/cap_last_cap)
+	full=$(printf '%x' $(((1 << (last + 1)) - 1)))
+	have=$(awk '/^CapBnd:/ { print $2 }' /proc/self/status | sed 's/^0*//')
+	[ "$have" != "$full" ]
+}
+
+write_daemon_config() {
+	mkdir -p "$STATE"
+	if caps_missing; then
+		log "capability bounding set is short: registering the capfilter OCI runtime"
+		cp "$NDIND_ROOT/toolchain/runc-capfilter.sh" "$STATE/runc-capfilter"
+		chmod +x "$STATE/runc-capfilter"
+		printf '{"runtimes":{"capfilter":{"path":"%s"}},"default-runtime":"capfilter"}\n' \
+			"$STATE/runc-capfilter" >"$STATE/daemon.json"
+	else
+		echo '{}' >"$STATE/daemon.json"
+	fi
+}
+
+start_dockerd() {
+	log "starting dockerd (log: $STATE/dockerd.log)"
+	nohup dockerd --config-file "$STATE/daemon.json" >>"$STATE/dockerd.log" 2>&1 &
+	echo $! >"$STATE/dockerd.pid"
+	i=0
+	until docker info >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -le 300 ] || die "dockerd did not answer within 30 s; see $STATE/dockerd.log"
+		sleep 0.1
+	done
+}
+
+if docker info >/dev/null 2>&1; then
+	log "using the running Docker engine $(docker version -f '{{.Server.Version}}')"
+	exit 0
+fi
+[ -z "${DOCKER_HOST:-}" ] || die "DOCKER_HOST=$DOCKER_HOST does not answer; start that engine or unset DOCKER_HOST"
+install_packages
+write_daemon_config
+start_dockerd
+log "Docker engine $(docker version -f '{{.Server.Version}}') is up"
