@@ -1,0 +1,53 @@
+# The common verbs. STACK=name picks or creates a per-developer stack.
+STACK ?= dev
+# A new stack's base image: the offline one, since no registry may answer.
+NEW_STACK_BASE ?= nerdctl-dind/base:bookworm
+
+export NDIND_CACHE ?= $(HOME)/.cache/nerdctl-dind
+PULUMI_VERSION := $(shell node -p "require('./package.json').dependencies['@pulumi/pulumi']")
+export PATH := $(NDIND_CACHE)/pulumi/v$(PULUMI_VERSION)/bin:$(PATH)
+# State stays on this machine, in the checkout (git-ignored); no Pulumi Cloud.
+export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.state
+# Stacks hold no secrets, so an empty passphrase keeps runs unattended.
+export PULUMI_CONFIG_PASSPHRASE ?=
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
+export PULUMI_SKIP_UPDATE_CHECK := true
+
+PULUMI := pulumi --non-interactive --stack $(STACK)
+
+.PHONY: toolchain stack up preview destroy purge test test-unit test-e2e shell doctor bench repro-unpatched
+
+toolchain:
+	@sh toolchain/install.sh
+
+stack: toolchain
+	@mkdir -p .state
+	@pulumi stack select $(STACK) 2>/dev/null || { \
+		pulumi stack init $(STACK) && \
+		{ [ -f Pulumi.$(STACK).yaml ] || pulumi config set --stack $(STACK) baseImage $(NEW_STACK_BASE); }; }
+
+up: stack
+	$(PULUMI) up --yes --skip-preview
+
+preview: stack
+	$(PULUMI) preview --diff
+
+destroy: stack
+	$(PULUMI) destroy --yes --skip-preview
+
+# Destroy and delete the stored images too: the one verb that loses them.
+purge: stack
+	$(PULUMI) config set destroyDeletesStorage true
+	$(PULUMI) up --yes --skip-preview
+	$(PULUMI) destroy --yes --skip-preview
+
+shell:
+	docker exec -it nerdctl-dind-$(STACK) sh
+
+test: toolchain test-unit test-e2e
+
+test-unit:
+	npx mocha 'tests/unit/**/*.test.ts'
+
+test-e2e:
+	npx mocha --timeout 1800000 'tests/e2e/**/*.test.ts'

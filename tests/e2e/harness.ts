@@ -1,0 +1,119 @@
+// End-to-end harness: the real Pulumi CLI against the real Docker engine, in
+// throwaway stacks with a state backend of their own. A missing prerequisite
+// fails the run with its reason; nothing here is mocked.
+import { spawnSync, SpawnSyncReturns } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const CACHE = process.env.NDIND_CACHE ?? path.join(os.homedir(), ".cache", "nerdctl-dind");
+export const BASE_IMAGE = "nerdctl-dind/base:bookworm";
+export const BUSYBOX_TAR = path.join(CACHE, "images", "busybox.tar");
+export const BUSYBOX = "busybox:ndind";
+
+const backend = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-e2e-state-"));
+const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PULUMI_BACKEND_URL: `file://${backend}`,
+    PULUMI_CONFIG_PASSPHRASE: "",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+};
+
+export interface Run {
+    code: number;
+    out: string;
+}
+
+export function run(cmd: string, args: string[], input?: string): Run {
+    const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
+        cwd: ROOT, env, encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024,
+    });
+    if (r.error) throw new Error(`${cmd} could not run: ${r.error.message}`);
+    return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
+}
+
+/** Runs and insists on success, showing the command's own words if not. */
+export function must(cmd: string, args: string[], input?: string): string {
+    const r = run(cmd, args, input);
+    if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}:\n${r.out.slice(-4000)}`);
+    return r.out;
+}
+
+export function requirePrerequisites(): void {
+    const missing: string[] = [];
+    if (run("pulumi", ["version"]).code !== 0) missing.push("the pulumi CLI is not on PATH (run make toolchain)");
+    if (run("docker", ["info"]).code !== 0) missing.push("no Docker engine answers (run make toolchain)");
+    if (run("docker", ["image", "inspect", BASE_IMAGE]).code !== 0) missing.push(`no ${BASE_IMAGE} image (run make toolchain)`);
+    if (!fs.existsSync(BUSYBOX_TAR)) missing.push(`no ${BUSYBOX_TAR} (run make toolchain)`);
+    if (missing.length) throw new Error(`end-to-end prerequisites missing:\n  ${missing.join("\n  ")}`);
+}
+
+/** A stack of this project in the throwaway backend. */
+export class Stack {
+    readonly container: string;
+    readonly storage: string;
+
+    constructor(readonly name: string, config: Record<string, string | string[]>) {
+        this.container = `nerdctl-dind-${name}`;
+        this.storage = path.join(ROOT, "lib", name);
+        removeLeftovers(this);
+        must("pulumi", ["stack", "init", name, "--non-interactive"]);
+        for (const [key, value] of Object.entries(config)) this.set(key, value);
+    }
+
+    set(key: string, value: string | string[]): void {
+        if (Array.isArray(value)) {
+            must("pulumi", ["config", "rm", "--stack", this.name, key]);
+            value.forEach((v, i) => must("pulumi", ["config", "set", "--stack", this.name, "--path", `${key}[${i}]`, v]));
+        } else {
+            must("pulumi", ["config", "set", "--stack", this.name, key, value]);
+        }
+    }
+
+    pulumi(...args: string[]): string {
+        return must("pulumi", [...args, "--stack", this.name, "--non-interactive"]);
+    }
+
+    up(): string {
+        return this.pulumi("up", "--yes", "--skip-preview");
+    }
+
+    destroy(): string {
+        return this.pulumi("destroy", "--yes", "--skip-preview");
+    }
+
+    outputs(): Record<string, unknown> {
+        return JSON.parse(this.pulumi("stack", "output", "--json")) as Record<string, unknown>;
+    }
+
+    exec(...args: string[]): Run {
+        return run("docker", ["exec", this.container, ...args]);
+    }
+
+    /** Tears down the stack and its folder: tests leave nothing behind. */
+    remove(): void {
+        run("pulumi", ["destroy", "--yes", "--skip-preview", "--stack", this.name, "--non-interactive"]);
+        run("pulumi", ["stack", "rm", "--yes", "--force", "--stack", this.name, "--non-interactive"]);
+        removeLeftovers(this);
+        run("rm", ["-f", path.join(ROOT, `Pulumi.${this.name}.yaml`)]);
+    }
+}
+
+// A run killed half way (or a CI run before this one) may leave a wrapper
+// and a folder under this name.
+function removeLeftovers(s: Stack): void {
+    run("docker", ["rm", "-f", s.container]);
+    run("rm", ["-rf", s.storage]);
+}
+
+/** Polls (no fixed sleep) until check() is true; returns the seconds it took. */
+export async function waitFor(what: string, seconds: number, check: () => boolean): Promise<number> {
+    const start = Date.now();
+    while (!check()) {
+        if (Date.now() - start > seconds * 1000) throw new Error(`${what}: not within ${seconds} s`);
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    return (Date.now() - start) / 1000;
+}

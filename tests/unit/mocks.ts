@@ -1,0 +1,65 @@
+// Pulumi mocks for the unit tests: no engine, no Docker. Every resource the
+// program asks for is recorded, so tests can assert on the whole graph.
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { RawSettings } from "../../components/config";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+export interface Recorded {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+}
+
+export const recorded: Recorded[] = [];
+
+export const VERIFY_STDOUT = [
+    "### images",
+    "REPOSITORY    TAG      IMAGE ID        CREATED          PLATFORM       SIZE       BLOB SIZE",
+    "busybox       ndind    0123456789ab    2 minutes ago    linux/amd64    2.0 MiB    1.0 MiB",
+    "### json",
+    '{"Repository":"busybox","Tag":"ndind","ID":"0123456789ab","Size":"2.0 MiB"}',
+    "",
+].join("\n");
+
+function mockState(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    if (type === "docker:index/image:Image") {
+        return { ...inputs, repoDigest: `${inputs.imageName}@sha256:${"ab".repeat(32)}` };
+    }
+    if (type === "command:local:Command") {
+        const create = String(inputs.create ?? "");
+        return { ...inputs, stdout: create.includes("verify.sh") ? VERIFY_STDOUT : "ok\n", stderr: "" };
+    }
+    return inputs;
+}
+
+export function useMocks(stack = "dev"): void {
+    pulumi.runtime.setMocks({
+        newResource: (args: pulumi.runtime.MockResourceArgs) => {
+            recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
+            return { id: `${args.name}-id`, state: mockState(args.type, args.inputs) };
+        },
+        call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+    }, "nerdctl-dind", stack, false);
+}
+
+/** The config defaults declared in Pulumi.yaml, as Pulumi would pass them. */
+export function pulumiYamlDefaults(): RawSettings {
+    const doc = yaml.load(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as {
+        config: Record<string, { default?: unknown }>;
+    };
+    const raw: Record<string, unknown> = {};
+    for (const [key, spec] of Object.entries(doc.config)) raw[key] = spec.default;
+    return raw as RawSettings;
+}
+
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply(resolve));
+}
+
+export function find(type: string, name?: string): Recorded[] {
+    return recorded.filter((r) => r.type === type && (name === undefined || r.name.startsWith(name)));
+}

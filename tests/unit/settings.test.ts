@@ -1,0 +1,103 @@
+// Validation: every invalid value is refused, all at once, with a message
+// that names the setting, the value and the fix. No engine needed.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { OWNER_FILE, parseSettings, RawSettings, SettingsError } from "../../components/config";
+import { PROJECT_ROOT, pulumiYamlDefaults } from "./mocks";
+
+function problemsOf(overrides: RawSettings, stack = "dev"): string[] {
+    try {
+        parseSettings({ ...pulumiYamlDefaults(), ...overrides }, "nerdctl-dind", stack, PROJECT_ROOT);
+    } catch (e) {
+        assert.ok(e instanceof SettingsError, `expected SettingsError, got ${e}`);
+        return e.problems;
+    }
+    return [];
+}
+
+describe("settings", () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-settings-"));
+    const tarball = path.join(tmp, "busybox.tar");
+    fs.writeFileSync(tarball, "");
+
+    it("takes the Pulumi.yaml defaults", () => {
+        const s = parseSettings(pulumiYamlDefaults(), "nerdctl-dind", "dev", PROJECT_ROOT);
+        assert.strictEqual(s.baseImage, "alpine:3.18");
+        assert.deepStrictEqual(s.versions, { containerd: "1.7.2", runc: "1.1.7", cniPlugins: "1.3.0", nerdctl: "1.5.0" });
+        assert.strictEqual(s.storageDir, path.join(PROJECT_ROOT, "lib", "dev"));
+        assert.deepStrictEqual(s.ports, []);
+        assert.strictEqual(s.destroyDeletesStorage, false);
+        assert.strictEqual(s.privileged, true);
+        assert.ok(Object.isFrozen(s));
+    });
+
+    it("parses ports, binding to 127.0.0.1 unless an address is given", () => {
+        const s = parseSettings({ ...pulumiYamlDefaults(), ports: ["8080:80", "0.0.0.0:5353:53/udp", "[::1]:8443:443"] },
+            "nerdctl-dind", "dev", PROJECT_ROOT);
+        assert.deepStrictEqual(s.ports, [
+            { hostIp: "127.0.0.1", hostPort: 8080, containerPort: 80, protocol: "tcp" },
+            { hostIp: "0.0.0.0", hostPort: 5353, containerPort: 53, protocol: "udp" },
+            { hostIp: "::1", hostPort: 8443, containerPort: 443, protocol: "tcp" },
+        ]);
+    });
+
+    it("resolves preload files against the project root", () => {
+        const s = parseSettings({ ...pulumiYamlDefaults(), preload: [tarball] }, "nerdctl-dind", "dev", PROJECT_ROOT);
+        assert.deepStrictEqual(s.preload, [tarball]);
+    });
+
+    const refused: [string, RawSettings, string][] = [
+        ["a bad port", { ports: ["80"] },
+            'nerdctl-dind:ports[0] is "80": write [HOSTADDR:]HOSTPORT:CONTAINERPORT[/tcp|/udp] with ports 1-65535, e.g. 8080:80'],
+        ["a port out of range", { ports: ["70000:80"] },
+            'nerdctl-dind:ports[0] is "70000:80": write [HOSTADDR:]HOSTPORT:CONTAINERPORT[/tcp|/udp] with ports 1-65535, e.g. 8080:80'],
+        ["a duplicate host port", { ports: ["8080:80", "8080:81"] },
+            'nerdctl-dind:ports[1] is "8080:81": host port 8080/tcp is already published by nerdctl-dind:ports[0]; give each host port once'],
+        ["ports that are not a list", { ports: "8080:80" },
+            `nerdctl-dind:ports must be a list of strings, got "8080:80"; set it with: pulumi config set --path 'ports[0]' VALUE`],
+        ["a relative storage folder", { storageDir: "lib/mine" },
+            `nerdctl-dind:storageDir is "lib/mine": give an absolute path, e.g. ${path.join(PROJECT_ROOT, "lib", "dev")}`],
+        ["a storage folder whose parent is missing", { storageDir: "/nonexistent-ndind/store" },
+            'nerdctl-dind:storageDir is "/nonexistent-ndind/store": its parent folder /nonexistent-ndind does not exist; create it first'],
+        ["a version with a leading v", { containerdVersion: "v1.7.2" },
+            'nerdctl-dind:containerdVersion is "v1.7.2": write a release as X.Y.Z, e.g. 1.7.2 (no leading "v")'],
+        ["an unknown version format", { nerdctlVersion: "latest" },
+            'nerdctl-dind:nerdctlVersion is "latest": write a release as X.Y.Z, e.g. 1.7.2 (no leading "v")'],
+        ["a missing preload file", { preload: ["/nonexistent/busybox.tar"] },
+            'nerdctl-dind:preload[0] is "/nonexistent/busybox.tar": no such file (/nonexistent/busybox.tar); give the path of an image tarball made by docker save or nerdctl save'],
+        ["two preload files with one name", { preload: [tarball, tarball] },
+            `nerdctl-dind:preload[1] is "${tarball}": its file name is the same as nerdctl-dind:preload[0]'s; rename one, they share /preload in the wrapper`],
+        ["a bad base image", { baseImage: "Alpine 3.18" },
+            'nerdctl-dind:baseImage is "Alpine 3.18": give an image reference such as alpine:3.18'],
+        ["a non-boolean privileged", { privileged: "yes" },
+            'nerdctl-dind:privileged must be true or false, got "yes"'],
+        ["an unset version", { runcVersion: undefined },
+            "nerdctl-dind:runcVersion is not set: set it, or restore its default in Pulumi.yaml"],
+    ];
+    for (const [what, overrides, message] of refused) {
+        it(`refuses ${what}`, () => assert.deepStrictEqual(problemsOf(overrides), [message]));
+    }
+
+    it("refuses a storage folder that belongs to another stack", () => {
+        const dir = path.join(tmp, "shared");
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, OWNER_FILE), "nerdctl-dind/dev-ann\n");
+        assert.deepStrictEqual(problemsOf({ storageDir: dir }, "dev-bob"), [
+            `nerdctl-dind:storageDir is "${dir}": that folder holds the images of stack nerdctl-dind/dev-ann; give this stack a folder of its own`,
+        ]);
+        assert.deepStrictEqual(problemsOf({ storageDir: dir }, "dev-ann"), []);
+    });
+
+    it("reports every problem at once, in one message", () => {
+        try {
+            parseSettings({ ...pulumiYamlDefaults(), ports: ["x"], runcVersion: "1.1" }, "nerdctl-dind", "dev", PROJECT_ROOT);
+            assert.fail("expected a SettingsError");
+        } catch (e) {
+            assert.ok(e instanceof SettingsError);
+            assert.strictEqual(e.problems.length, 2);
+            assert.match(e.message, /^invalid settings:\n {2}- nerdctl-dind:runcVersion is "1.1"/);
+        }
+    });
+});

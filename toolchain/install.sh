@@ -1,0 +1,33 @@
+#!/bin/sh
+# `make toolchain`: everything the project needs on this machine, from the
+# project's own files and the registries reachable here. Idempotent; heavy
+# parts are cached by version in $NDIND_CACHE.
+set -eu
+. "$(dirname "$0")/lib.sh"
+cd "$NDIND_ROOT"
+
+start=$(date +%s)
+step() {
+	log "toolchain: $1"
+	shift
+	"$@"
+}
+
+# Node 20 gives npm modules; their install scripts would ask a `pulumi` on
+# the PATH to download plugins, which cannot work offline.
+npm_modules() {
+	if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+		log "npm modules up to date"
+		return 0
+	fi
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+}
+
+step "npm modules" npm_modules
+step "Docker engine" sh toolchain/docker-engine.sh
+step "Pulumi CLI" sh toolchain/pulumi-cli.sh
+step "command provider" sh toolchain/provider-command.sh
+step "docker provider" sh toolchain/provider-docker.sh
+step "offline images" sh toolchain/base-image.sh
+step "container bundle" sh nerdctl/build.sh >/dev/null
+log "toolchain ready in $(($(date +%s) - start)) s"
