@@ -24,7 +24,8 @@ CNI_PLUGINS_VERSION=$(pin "${CNI_PLUGINS_VERSION:-}" cniPluginsVersion)
 NERDCTL_VERSION=$(pin "${NERDCTL_VERSION:-}" nerdctlVersion)
 export NERDCTL_VERSION
 
-nsrc=$("$here/source.sh" | tail -n 1)
+nsrc=$("$here/source.sh")
+[ -f "$nsrc/.ndind-ready" ] || die "source.sh gave no tree: $nsrc"
 ntag=${nsrc##*-}
 KEY=containerd-${CONTAINERD_VERSION}_runc-${RUNC_VERSION}_cni-${CNI_PLUGINS_VERSION}_nerdctl-${NERDCTL_VERSION}-$ntag
 
@@ -112,9 +113,10 @@ build_containerd() {
 
 build_runc() {
 	# Static seccomp support needs libseccomp.a, found through pkg-config.
-	command -v pkg-config >/dev/null && pkg-config --exists libseccomp &&
-		[ -f "$(pkg-config --variable=libdir libseccomp)/libseccomp.a" ] ||
+	if ! command -v pkg-config >/dev/null || ! pkg-config --exists libseccomp ||
+		[ ! -f "$(pkg-config --variable=libdir libseccomp)/libseccomp.a" ]; then
 		apt_install libseccomp-dev pkg-config
+	fi
 	module_tree github.com/opencontainers/runc "$RUNC_VERSION" "$1"
 	rev=$(tag_commit "runc@v$RUNC_VERSION" "v$RUNC_VERSION")
 	# The Makefile's "static" target: cgo for nsenter and libseccomp.
@@ -190,7 +192,8 @@ fi
 
 out=$NDIND_ROOT/nerdctl/out/$KEY
 v=usr/local/share/nerdctl-dind/VERSIONS
-if [ ! -f "$out/$v" ] || [ "$bundle/$v" -nt "$out/$v" ]; then
+# cp -p keeps times, so a copy older than its bundle is stale.
+if [ ! -f "$out/$v" ] || [ -n "$(find "$bundle/$v" -newer "$out/$v")" ]; then
 	say "copying the bundle to $out"
 	mkdir -p "$NDIND_ROOT/nerdctl/out"
 	outtmp=$(mktemp -d "$NDIND_ROOT/nerdctl/out/.$KEY.XXXXXX")

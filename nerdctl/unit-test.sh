@@ -1,0 +1,33 @@
+#!/bin/sh
+# Runs nerdctl's own Go unit tests in the patched tree from source.sh.
+#   nerdctl/unit-test.sh [PACKAGE...]   e.g. ./pkg/portutil/...
+# Without packages: those our patches touch (their "+++ b/" paths), or
+# ./pkg/portutil/... when there are no patches.
+#   GOTEST_FLAGS      extra go test flags, e.g. "-v -run TestParseFlagP"
+#   NERDCTL_PATCHES=none   the same tests on the unpatched tree
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../toolchain/lib.sh"
+export LC_ALL=C
+
+say() { log "$@" >&2; }
+
+src=$("$here/source.sh")
+[ -f "$src/.ndind-ready" ] || die "source.sh gave no tree: $src"
+
+if [ $# -eq 0 ]; then
+	# The folder of every Go file a patch touches, as ./pkg/x; testdata
+	# folders belong to the package above them.
+	pkgs=$(for p in "$NDIND_ROOT"/nerdctl/patches/*.patch; do [ -f "$p" ] && cat "$p"; done |
+		sed -n 's|^+++ b/\(.*\.go\)\([[:space:]].*\)*$|\1|p' |
+		sed -e 's|/testdata/.*||' -e 's|/[^/]*\.go$||' -e 's|^[^/]*\.go$|.|' |
+		sort -u | sed 's|^\([^.]\)|./\1|')
+	[ -n "$pkgs" ] || pkgs=./pkg/portutil/...
+	# shellcheck disable=SC2086 # one package per word
+	set -- $pkgs
+fi
+
+say "go test $* in $src"
+cd "$src"
+# shellcheck disable=SC2086 # flags are words
+GOFLAGS="-mod=mod -buildvcs=false" go test ${GOTEST_FLAGS:-} "$@"
