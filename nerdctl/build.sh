@@ -2,6 +2,7 @@
 # Builds the bundle (static linux/amd64 containerd, runc, CNI plugins and our
 # patched nerdctl) as a root overlay and prints its KEY as the last stdout
 # line; logs go to stderr. Usage: key=$(nerdctl/build.sh)
+# With --key it only prints the KEY (nothing is downloaded or built).
 #   CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION NERDCTL_VERSION
 #                      default: the Pulumi.yaml config defaults
 #   NERDCTL_PATCHES=none   nerdctl without our patches
@@ -24,10 +25,15 @@ CNI_PLUGINS_VERSION=$(pin "${CNI_PLUGINS_VERSION:-}" cniPluginsVersion)
 NERDCTL_VERSION=$(pin "${NERDCTL_VERSION:-}" nerdctlVersion)
 export NERDCTL_VERSION
 
-nsrc=$("$here/source.sh")
-[ -f "$nsrc/.ndind-ready" ] || die "source.sh gave no tree: $nsrc"
-ntag=${nsrc##*-}
+ntag=$("$here/source.sh" --tag)
 KEY=containerd-${CONTAINERD_VERSION}_runc-${RUNC_VERSION}_cni-${CNI_PLUGINS_VERSION}_nerdctl-${NERDCTL_VERSION}-$ntag
+[ "${1:-}" = --key ] && { echo "$KEY"; exit 0; }
+
+nsrc=$("$here/source.sh")
+# A differing tree means the patches changed while we ran.
+if [ "$nsrc" != "$NDIND_CACHE/src/nerdctl-$NERDCTL_VERSION-$ntag" ] || [ ! -f "$nsrc/.ndind-ready" ]; then
+	die "source.sh gave $nsrc, not the tree of patches $ntag; run again"
+fi
 
 export GOOS=linux GOARCH=amd64 GOFLAGS="-mod=mod -trimpath -buildvcs=false"
 mkdir -p "$NDIND_CACHE/build" "$NDIND_CACHE/bundle"

@@ -3,6 +3,7 @@
 # source with nerdctl/patches/*.patch applied. Logs go to stderr.
 #   NERDCTL_VERSION   default: Pulumi.yaml nerdctlVersion
 #   NERDCTL_PATCHES   "none" leaves the tree unpatched
+# With --tag it only prints the patch series' name (sha12 or "unpatched").
 set -eu
 . "$(dirname "$0")/../toolchain/lib.sh"
 export LC_ALL=C # glob and sort order = name order
@@ -13,6 +14,7 @@ ver=${NERDCTL_VERSION:-$(pulumi_default nerdctlVersion)}
 [ -n "$ver" ] || die "no nerdctl version (NERDCTL_VERSION or Pulumi.yaml nerdctlVersion)"
 ver=${ver#v}
 
+mode=${1:-}
 patchdir=$NDIND_ROOT/nerdctl/patches
 set --
 if [ "${NERDCTL_PATCHES:-}" != none ]; then
@@ -27,6 +29,7 @@ if [ $# -eq 0 ]; then
 else
 	tag=$(cat "$@" | sha256sum | cut -c1-12)
 fi
+[ "$mode" = --tag ] && { echo "$tag"; exit 0; }
 dir=$NDIND_CACHE/src/nerdctl-$ver-$tag
 
 if [ -f "$dir/.ndind-ready" ]; then
