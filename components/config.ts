@@ -129,6 +129,14 @@ function checkStorage(value: string, project: string, stack: string, root: strin
         problems.push(`${key("storageDir")} is "${value}": its parent folder ${path.dirname(dir)} does not exist; create it first`);
         return dir;
     }
+    const writable = fs.existsSync(dir) ? dir : path.dirname(dir);
+    // A real write, since access(2) says yes to root even where writes fail.
+    try {
+        fs.rmdirSync(fs.mkdtempSync(path.join(writable, ".ndind-probe-")));
+    } catch {
+        problems.push(`${key("storageDir")} is "${value}": ${writable} is not writable; give a folder this user can write to`);
+        return dir;
+    }
     const ownerFile = path.join(dir, OWNER_FILE);
     if (fs.existsSync(ownerFile)) {
         const owner = fs.readFileSync(ownerFile, "utf8").trim();

@@ -107,6 +107,11 @@ describe("source citations in docs/*.md", function () {
             "`nerdctl:pkg/ocihook/ocihook.go`",
             "`nerdctl:go.mod#module`",
             "`nerdctl:../nerdctl@v1.5.0/go.mod`",
+            "A wrapped one: `nerdctl:pkg/ocihook/",
+            "ocihook.go#Run` and a wrapped non-citation `a b",
+            "c` are told apart.",
+            "",
+            "New paragraph: `nerdctl:pkg/ocihook/ocihook.go#onPostStop`.",
             "```sh",
             "echo `nerdctl:inside/a/fence.go#Ignored`",
             "```",
@@ -128,14 +133,18 @@ describe("source citations in docs/*.md", function () {
                     "nerdctl:pkg/ocihook/ocihook.go#Run()",
                     "nerdctl:pkg/ocihook/ocihook.go#handlerOpts.Run",
                     "nerdtcl:pkg/ocihook/ocihook.go#Run",
+                    "nerdctl:pkg/ocihook/ ocihook.go#Run",
                 ].sort(),
                 formatProblems(problems),
             );
             // Lines are reported, so a reader can find the citation.
             const missingFile = problems.find((p) => p.raw.includes("no_such_file"));
             assert.equal(missingFile?.line, 5);
-            // The seven good citations were extracted and resolved.
-            assert.equal(ex.citations.filter((c) => !problems.some((p) => p.raw === c.raw)).length, 7);
+            const broken = problems.find((p) => p.raw.includes(" "));
+            assert.equal(broken?.line, 14);
+            // The eight good citations were extracted and resolved.
+            assert.equal(ex.citations.filter((c) => !problems.some((p) => p.raw === c.raw)).length, 8);
+            assert.equal(ex.citations.find((c) => c.symbol === "onPostStop")?.line, 18);
         });
 
         it("recognises Go declaration shapes", function () {

@@ -90,6 +90,13 @@ describe("settings", () => {
         assert.deepStrictEqual(problemsOf({ storageDir: dir }, "dev-ann"), []);
     });
 
+    it("refuses a storage folder on a read-only filesystem", () => {
+        // /proc is read-only to everyone, root included.
+        assert.deepStrictEqual(problemsOf({ storageDir: "/proc/ndind" }), [
+            'nerdctl-dind:storageDir is "/proc/ndind": /proc is not writable; give a folder this user can write to',
+        ]);
+    });
+
     it("reports every problem at once, in one message", () => {
         try {
             parseSettings({ ...pulumiYamlDefaults(), ports: ["x"], runcVersion: "1.1" }, "nerdctl-dind", "dev", PROJECT_ROOT);

@@ -70,33 +70,47 @@ const SYMBOL_RE = new RegExp(`^${IDENT}(?:\\.${IDENT})?$`);
 const CANDIDATE_RE = /^([a-z][a-z0-9-]*):([^\s#`]+)(?:#(.*))?$/;
 const FILE_EXT_RE = /\.(go|proto|mod|sum|sh|toml|json|ya?ml|md|c|h|txt)$/;
 
-/** Extract citations from Markdown text; fenced code blocks are skipped. */
+/**
+ * Extract citations from Markdown text. Fenced code blocks are skipped. Code
+ * spans are matched within a paragraph (consecutive non-blank lines), so a span
+ * wrapped onto the next line is still seen; a citation broken that way is
+ * reported instead of being silently ignored.
+ */
 export function extractCitations(doc: string, markdown: string): Extraction {
     const citations: Citation[] = [];
     const malformed: Problem[] = [];
     const lines = markdown.split(/\r?\n/);
     let fence: string | null = null;
-    lines.forEach((text, index) => {
-        const lineNo = index + 1;
-        const fenceMatch = /^\s{0,3}(`{3,}|~{3,})/.exec(text);
-        if (fenceMatch) {
-            const marker = fenceMatch[1];
-            if (fence === null) {
-                fence = marker[0].repeat(marker.length);
-                return;
-            }
-            if (marker[0] === fence[0] && marker.length >= fence.length) {
-                fence = null;
-                return;
-            }
-        }
-        if (fence !== null) {
+    let para: { text: string; line: number }[] = [];
+
+    const flush = (): void => {
+        if (para.length === 0) {
             return;
         }
+        const starts: number[] = [];
+        let joined = "";
+        for (const p of para) {
+            starts.push(joined.length);
+            joined += p.text + "\n";
+        }
+        const lineAt = (offset: number): number => {
+            let i = 0;
+            while (i + 1 < starts.length && starts[i + 1] <= offset) i++;
+            return para[i].line;
+        };
         const spanRe = /(`+)([^`]+?)\1(?!`)/g;
         let m: RegExpExecArray | null;
-        while ((m = spanRe.exec(text)) !== null) {
-            const raw = m[2].trim();
+        while ((m = spanRe.exec(joined)) !== null) {
+            const lineNo = lineAt(m.index);
+            const raw = m[2].replace(/\s+/g, " ").trim();
+            const problem = (reason: string): void => {
+                malformed.push({ doc, line: lineNo, raw, reason });
+            };
+            const broken = /^([a-z][a-z0-9-]*):\S+\s/.exec(raw);
+            if (broken && Object.prototype.hasOwnProperty.call(MODULES, broken[1])) {
+                problem("citation contains a line break or space; keep it on one line");
+                continue;
+            }
             const c = CANDIDATE_RE.exec(raw);
             if (!c) {
                 continue;
@@ -106,9 +120,6 @@ export function extractCitations(doc: string, markdown: string): Extraction {
             if (!known && !(FILE_EXT_RE.test(file) || symbol !== undefined)) {
                 continue;
             }
-            const problem = (reason: string): void => {
-                malformed.push({ doc, line: lineNo, raw, reason });
-            };
             if (!known) {
                 problem(`unknown module prefix "${module}" (known: ${Object.keys(MODULES).join(", ")})`);
                 continue;
@@ -131,7 +142,34 @@ export function extractCitations(doc: string, markdown: string): Extraction {
             }
             citations.push({ doc, line: lineNo, raw, module, file, symbol });
         }
+        para = [];
+    };
+
+    lines.forEach((text, index) => {
+        const lineNo = index + 1;
+        const fenceMatch = /^\s{0,3}(`{3,}|~{3,})/.exec(text);
+        if (fenceMatch) {
+            const marker = fenceMatch[1];
+            if (fence === null) {
+                flush();
+                fence = marker[0].repeat(marker.length);
+                return;
+            }
+            if (marker[0] === fence[0] && marker.length >= fence.length) {
+                fence = null;
+                return;
+            }
+        }
+        if (fence !== null) {
+            return;
+        }
+        if (text.trim() === "") {
+            flush();
+            return;
+        }
+        para.push({ text, line: lineNo });
     });
+    flush();
     return { citations, malformed };
 }
 

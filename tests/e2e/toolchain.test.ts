@@ -1,0 +1,53 @@
+// What `make toolchain` promises: the pinned Pulumi CLI and plugins, a Docker
+// engine that runs privileged containers, and a bundle whose every binary
+// reports its pinned version.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { BASE_IMAGE, must, ROOT } from "./harness";
+
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+
+function bundleDir(): string {
+    const key = must("sh", ["nerdctl/build.sh", "--key"]).trim().split("\n").pop() ?? "";
+    const dir = path.join(ROOT, "nerdctl", "out", key);
+    assert.ok(fs.existsSync(dir), `bundle ${key} is not built (run make toolchain)`);
+    return dir;
+}
+
+describe("toolchain", () => {
+    it("pulumi is the version package.json pins", () => {
+        assert.match(must("pulumi", ["version"]), new RegExp(`^v${pkg.dependencies["@pulumi/pulumi"].replace(/\./g, "\\.")}\\b`));
+    });
+
+    it("the docker and command plugins are installed at the pinned versions", () => {
+        const list = must("pulumi", ["plugin", "ls", "--json"]);
+        const plugins = JSON.parse(list) as { name: string; kind: string; version: string }[];
+        for (const name of ["docker", "command"]) {
+            const want = pkg.dependencies[`@pulumi/${name}`];
+            assert.ok(plugins.some((p) => p.name === name && p.kind === "resource" && p.version === want),
+                `resource plugin ${name} ${want} missing from: ${list}`);
+        }
+    });
+
+    it("a Docker engine answers and runs privileged containers", () => {
+        assert.match(must("docker", ["info", "--format", "{{.ServerVersion}}"]), /^\d+\.\d+/);
+        must("docker", ["run", "--rm", "--privileged", BASE_IMAGE, "true"]);
+    });
+
+    it("every bundle binary reports its pinned version", () => {
+        const dir = bundleDir();
+        const bin = (name: string) => path.join(dir, "usr", "local", "bin", name);
+        const checks: [string, string[], RegExp][] = [
+            [bin("containerd"), ["--version"], /containerd v1\.7\.2 /],
+            [bin("ctr"), ["--version"], /ctr github.com\/containerd\/containerd v1\.7\.2/],
+            [bin("containerd-shim-runc-v2"), ["-v"], /Version:\s+v1\.7\.2/],
+            [bin("runc"), ["--version"], /^runc version 1\.1\.7\n/],
+            [bin("nerdctl"), ["--version"], /^nerdctl version 1\.5\.0\n$/],
+        ];
+        for (const [file, args, want] of checks) assert.match(must(file, args), want, file);
+        for (const plugin of ["bridge", "portmap", "firewall", "tuning", "host-local", "loopback", "bandwidth"]) {
+            assert.match(must(path.join(dir, "opt", "cni", "bin", plugin), []), /plugin v1\.3\.0/, plugin);
+        }
+    });
+});
