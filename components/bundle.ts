@@ -4,7 +4,7 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import * as command from "@pulumi/command";
+import { LocalCommand } from "./providers/local-command";
 import { Versions } from "./config";
 
 export interface BundleArgs {
@@ -15,7 +15,7 @@ export interface BundleArgs {
 export class Bundle extends pulumi.ComponentResource {
     /** nerdctl/out/<key> holds the bundle; also the image's BUNDLE build argument. */
     readonly key: string;
-    readonly build: command.local.Command;
+    readonly build: LocalCommand;
 
     constructor(name: string, args: BundleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Bundle", name, {}, opts);
@@ -24,7 +24,7 @@ export class Bundle extends pulumi.ComponentResource {
         this.key = execFileSync("sh", [script, "--key"], {
             env: { ...process.env, ...environment }, encoding: "utf8",
         }).trim();
-        this.build = new command.local.Command(`${name}-build`, {
+        this.build = new LocalCommand(`${name}-build`, {
             create: "sh nerdctl/build.sh",
             dir: args.projectRoot,
             environment,

@@ -1,7 +1,7 @@
 // Host-side commands that run one of scripts/ in the wrapper with docker exec.
 import * as pulumi from "@pulumi/pulumi";
-import * as command from "@pulumi/command";
-import { dockerEnv } from "./names";
+import { LocalCommand } from "./providers/local-command";
+import { dockerEnv } from "./providers/run";
 
 export interface ExecArgs {
     container: string;
@@ -11,8 +11,8 @@ export interface ExecArgs {
     triggers: pulumi.Input<unknown>[];
 }
 
-export function execInWrapper(name: string, args: ExecArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
-    return new command.local.Command(name, {
+export function execInWrapper(name: string, args: ExecArgs, opts: pulumi.CustomResourceOptions): LocalCommand {
+    return new LocalCommand(name, {
         create: `docker exec ${args.container} ${args.script}`,
         environment: dockerEnv(args.dockerHost),
         triggers: args.triggers,

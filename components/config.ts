@@ -107,7 +107,10 @@ export function parseSettings(raw: RawSettings, project: string, stack: string, 
     const preload = checkPreload(list("preload", raw.preload), projectRoot, key("preload"), problems);
     const destroyDeletesStorage = bool("destroyDeletesStorage", raw.destroyDeletesStorage ?? false);
     const privileged = bool("privileged", raw.privileged ?? true);
-    const dockerHost = raw.dockerHost === undefined ? undefined : str("dockerHost", raw.dockerHost);
+    const dockerHost = str("dockerHost", raw.dockerHost ?? "") || undefined;
+    if (dockerHost && !/^(unix|tcp|ssh|npipe):\/\/./.test(dockerHost)) {
+        problems.push(`${key("dockerHost")} is "${dockerHost}": give unix://, tcp:// or ssh:// followed by the address, or leave it empty`);
+    }
 
     if (problems.length > 0) throw new SettingsError(problems);
     return Object.freeze({
@@ -209,7 +212,7 @@ export function loadSettings(projectRoot: string): Settings {
         preload: config.getObject<unknown>("preload"),
         destroyDeletesStorage: config.getObject<unknown>("destroyDeletesStorage"),
         privileged: config.getObject<unknown>("privileged"),
-        dockerHost: new pulumi.Config("docker").get("host"),
+        dockerHost: config.get("dockerHost"),
     };
     return parseSettings(raw, pulumi.getProject(), pulumi.getStack(), projectRoot);
 }

@@ -27,13 +27,14 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
 
         const bundle = new Bundle(`${name}-bundle`, { projectRoot: s.projectRoot, versions: s.versions }, parent);
         const image = new WrapperImage(`${name}-image`, {
-            projectRoot: s.projectRoot, name: imageName(s.stack), baseImage: s.baseImage, bundle,
+            projectRoot: s.projectRoot, name: imageName(s.stack), baseImage: s.baseImage, bundle, dockerHost: s.dockerHost,
         }, parent);
         const storage = new Storage(`${name}-storage`, {
             dir: s.storageDir, owner: `${s.project}/${s.stack}`, deleteOnDestroy: s.destroyDeletesStorage,
         }, parent);
         const wrapper = new Wrapper(`${name}-wrapper`, {
             name: wrapperName, image: image.imageId, storage, ports: s.ports, preload: s.preload, privileged: s.privileged,
+            dockerHost: s.dockerHost,
         }, parent);
         const prepare = new Prepare(`${name}-prepare`, {
             container: wrapperName, dockerHost: s.dockerHost, wrapperId: wrapper.container.id, preload: s.preload,

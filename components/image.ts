@@ -1,41 +1,57 @@
 // The wrapper image: ./dockerfile on the base image, with the bundle and
-// scripts/. docker.Image hashes its context (see .dockerignore), so it is
-// rebuilt exactly when the base, the bundle or the scripts change.
+// scripts/. It is rebuilt exactly when one of those changes: the content hash
+// covers the dockerfile, every file in scripts/, the base image's name and the
+// bundle key (which already names the versions and the patch series).
+import { createHash } from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import * as docker from "@pulumi/docker";
 import { Bundle } from "./bundle";
+import { DockerImage } from "./providers/docker-image";
 
 export interface WrapperImageArgs {
     projectRoot: string;
     name: string;
     baseImage: string;
     bundle: Bundle;
+    dockerHost?: string;
 }
 
 export class WrapperImage extends pulumi.ComponentResource {
-    readonly image: docker.Image;
+    readonly image: DockerImage;
     readonly imageName: pulumi.Output<string>;
-    /** Content address of the build: the wrapper is replaced when it changes. */
+    /** The built image's ID: the wrapper is replaced when it changes. */
     readonly imageId: pulumi.Output<string>;
 
     constructor(name: string, args: WrapperImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:WrapperImage", name, {}, opts);
-        this.image = new docker.Image(`${name}-build`, {
-            imageName: args.name,
-            skipPush: true,
-            build: {
-                context: args.projectRoot,
-                dockerfile: path.join(args.projectRoot, "dockerfile"),
-                args: { BASE_IMAGE: args.baseImage, BUNDLE: args.bundle.key },
-                // The legacy builder works with every engine and client here;
-                // BuildKit needs a buildx the newer docker CLI lacks (DESIGN.md 4).
-                builderVersion: docker.BuilderVersion.BuilderV1,
-                platform: "linux/amd64",
-            },
+        const buildArgs = { BASE_IMAGE: args.baseImage, BUNDLE: args.bundle.key };
+        this.image = new DockerImage(`${name}-build`, {
+            name: args.name,
+            context: args.projectRoot,
+            dockerfile: path.join(args.projectRoot, "dockerfile"),
+            buildArgs,
+            contentHash: contentHash(args.projectRoot, buildArgs),
+            dockerHost: args.dockerHost,
         }, { parent: this, dependsOn: [args.bundle.build] });
-        this.imageName = this.image.imageName;
-        this.imageId = this.image.repoDigest;
+        this.imageName = this.image.name;
+        this.imageId = this.image.imageId;
         this.registerOutputs({ imageName: this.imageName, imageId: this.imageId });
     }
+}
+
+export function contentHash(root: string, buildArgs: Record<string, string>): string {
+    const hash = createHash("sha256").update(JSON.stringify(buildArgs));
+    const files = ["dockerfile", ...listFiles(root, "scripts")];
+    for (const file of files) {
+        const full = path.join(root, file);
+        hash.update(`\0${file}\0${fs.statSync(full).mode & 0o111}\0`).update(fs.readFileSync(full));
+    }
+    return hash.digest("hex");
+}
+
+function listFiles(root: string, dir: string): string[] {
+    return fs.readdirSync(path.join(root, dir), { withFileTypes: true })
+        .flatMap((e) => e.isDirectory() ? listFiles(root, path.join(dir, e.name)) : [path.join(dir, e.name)])
+        .sort();
 }

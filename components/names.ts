@@ -7,8 +7,3 @@ export function containerName(stack: string): string {
 export function imageName(stack: string): string {
     return `nerdctl-dind:${stack.toLowerCase()}`;
 }
-
-/** Environment for host-side commands, so they reach the provider's Docker host. */
-export function dockerEnv(dockerHost: string | undefined): Record<string, string> {
-    return dockerHost ? { DOCKER_HOST: dockerHost } : {};
-}

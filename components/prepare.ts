@@ -1,7 +1,7 @@
 // Runs scripts/prepare.sh in the wrapper: waits for containerd by probing it,
 // loads the preload tarballs that are not stored yet, and reports.
 import * as pulumi from "@pulumi/pulumi";
-import * as command from "@pulumi/command";
+import { LocalCommand } from "./providers/local-command";
 import { execInWrapper } from "./commands";
 
 export interface PrepareArgs {
@@ -12,7 +12,7 @@ export interface PrepareArgs {
 }
 
 export class Prepare extends pulumi.ComponentResource {
-    readonly run: command.local.Command;
+    readonly run: LocalCommand;
     /** prepare.sh's own report: what it found, loaded and skipped. */
     readonly report: pulumi.Output<string>;
 

@@ -3,7 +3,7 @@
 // overlayfs never stacks on overlayfs. Kept on destroy unless asked.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import * as command from "@pulumi/command";
+import { LocalCommand } from "./providers/local-command";
 import { OWNER_FILE } from "./config";
 
 export interface StorageArgs {
@@ -19,7 +19,7 @@ export class Storage extends pulumi.ComponentResource {
     readonly dir: string;
     readonly containerdDir: string;
     readonly nerdctlDir: string;
-    readonly folder: command.local.Command;
+    readonly folder: LocalCommand;
 
     constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Storage", name, {}, opts);
@@ -28,7 +28,7 @@ export class Storage extends pulumi.ComponentResource {
         this.nerdctlDir = path.join(args.dir, "nerdctl");
         // `update` is set so that toggling deleteOnDestroy or moving the folder
         // updates in place: a replacement would run DELETE on the old folder.
-        this.folder = new command.local.Command(`${name}-folder`, {
+        this.folder = new LocalCommand(`${name}-folder`, {
             create: CREATE,
             update: CREATE,
             delete: DELETE,

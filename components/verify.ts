@@ -1,7 +1,7 @@
 // Runs scripts/verify.sh in the wrapper: fails the update unless containerd
 // serves, and turns `nerdctl images` into stack outputs.
 import * as pulumi from "@pulumi/pulumi";
-import * as command from "@pulumi/command";
+import { LocalCommand } from "./providers/local-command";
 import { execInWrapper } from "./commands";
 
 export interface VerifyArgs {
@@ -18,7 +18,7 @@ export interface ImageEntry {
 }
 
 export class Verify extends pulumi.ComponentResource {
-    readonly run: command.local.Command;
+    readonly run: LocalCommand;
     readonly imagesText: pulumi.Output<string>;
     readonly images: pulumi.Output<ImageEntry[]>;
 

@@ -3,9 +3,9 @@
 // wrapper -> inner container).
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import * as docker from "@pulumi/docker";
 import { PortMapping } from "./config";
 import { Storage } from "./storage";
+import { DockerContainer } from "./providers/docker-container";
 
 export interface WrapperArgs {
     name: string;
@@ -14,54 +14,53 @@ export interface WrapperArgs {
     ports: PortMapping[];
     preload: string[];
     privileged: boolean;
+    dockerHost?: string;
 }
 
 export const PRELOAD_DIR = "/preload";
 
 // Without --privileged, the least that lets containerd mount, set up
 // networks and manage cgroups; some inner containers may still fail.
-const UNPRIVILEGED_CAPS = ["SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "MKNOD", "SETPCAP"];
+const UNPRIVILEGED = ["--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--cap-add", "SYS_PTRACE",
+    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined"];
 
 export class Wrapper extends pulumi.ComponentResource {
-    readonly container: docker.Container;
+    readonly container: DockerContainer;
 
     constructor(name: string, args: WrapperArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Wrapper", name, {}, opts);
-        const bind = (source: string, target: string, readOnly = false): docker.types.input.ContainerMount =>
-            ({ type: "bind", source, target, readOnly });
-        this.container = new docker.Container(`${name}-container`, {
+        this.container = new DockerContainer(`${name}-container`, {
             name: args.name,
             image: args.image,
-            hostname: args.name,
-            privileged: args.privileged,
-            capabilities: args.privileged ? undefined : { adds: UNPRIVILEGED_CAPS },
-            securityOpts: args.privileged ? undefined : ["seccomp=unconfined", "apparmor=unconfined"],
-            // A private cgroup namespace keeps the inner containerd's cgroups
-            // under the wrapper's own, on cgroup v1 as on v2.
-            cgroupnsMode: "private",
-            init: true,
-            restart: "unless-stopped",
-            // No stale pid files or sockets survive a restart.
-            tmpfs: { "/run": "rw,exec,mode=755" },
-            mounts: [
-                bind(args.storage.containerdDir, "/var/lib/containerd"),
-                bind(args.storage.nerdctlDir, "/var/lib/nerdctl"),
-                ...args.preload.map((file) => bind(file, `${PRELOAD_DIR}/${path.basename(file)}`, true)),
-            ],
-            ports: args.ports.map((p) => ({
-                ip: p.hostIp, external: p.hostPort, internal: p.containerPort, protocol: p.protocol,
-            })),
-            healthcheck: {
-                tests: ["CMD", "/scripts/healthcheck.sh"],
-                interval: "5s",
-                timeout: "3s",
-                startPeriod: "2s",
-                retries: 3,
-            },
-            labels: [{ label: "nerdctl-dind.stack", value: args.name }],
-            mustRun: true,
-            wait: false,
-        }, { parent: this, dependsOn: [args.storage.folder], deleteBeforeReplace: true });
+            options: runOptions(args),
+            dockerHost: args.dockerHost,
+        }, { parent: this, dependsOn: [args.storage.folder] });
         this.registerOutputs({ name: this.container.name });
     }
+}
+
+export function runOptions(args: WrapperArgs): string[] {
+    const bind = (source: string, target: string, readOnly = false) =>
+        ["--mount", `type=bind,source=${source},target=${target}${readOnly ? ",readonly" : ""}`];
+    return [
+        "--hostname", args.name,
+        ...(args.privileged ? ["--privileged"] : UNPRIVILEGED),
+        // A private cgroup namespace keeps the inner containerd's cgroups
+        // under the wrapper's own, on cgroup v1 as on v2.
+        "--cgroupns", "private",
+        "--init",
+        "--restart", "unless-stopped",
+        // No stale pid files or sockets survive a restart.
+        "--tmpfs", "/run:rw,exec,mode=755",
+        ...bind(args.storage.containerdDir, "/var/lib/containerd"),
+        ...bind(args.storage.nerdctlDir, "/var/lib/nerdctl"),
+        ...args.preload.flatMap((file) => bind(file, `${PRELOAD_DIR}/${path.basename(file)}`, true)),
+        ...args.ports.flatMap((p) => ["--publish", `${p.hostIp.includes(":") ? `[${p.hostIp}]` : p.hostIp}:${p.hostPort}:${p.containerPort}/${p.protocol}`]),
+        "--health-cmd", "/scripts/healthcheck.sh",
+        "--health-interval", "5s",
+        "--health-timeout", "3s",
+        "--health-start-period", "2s",
+        "--health-retries", "3",
+        "--label", `nerdctl-dind.stack=${args.name}`,
+    ];
 }

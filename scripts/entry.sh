@@ -52,6 +52,13 @@ iptables_for() {
 	done
 }
 
+# Inner tasks that died with the wrapper never ran their CNI teardown, so
+# their IP leases would make the next start of the same container fail as a
+# duplicate. No task survives a wrapper restart, so no lease is live.
+reset_cni_state() {
+	rm -rf /var/lib/cni/networks /var/lib/cni/results
+}
+
 # The CRI plugin is off: nerdctl does not use it and it slows every start.
 # overlayfs cannot stack on overlayfs, so fall back to the native snapshotter
 # when the storage folder itself sits on overlay.
@@ -89,6 +96,7 @@ mkdir -p "$NDIND_RUN"
 share_mounts
 fix_cgroup
 select_iptables
+reset_cni_state
 configure_containerd
 log "/scripts/entry.sh finished; supervising containerd"
 supervise_containerd

@@ -16,6 +16,10 @@ export interface Recorded {
 
 export const recorded: Recorded[] = [];
 
+export const IMAGE = "pulumi-nodejs:dynamic/docker:Image";
+export const CONTAINER = "pulumi-nodejs:dynamic/docker:Container";
+export const COMMAND = "pulumi-nodejs:dynamic/command:Local";
+
 export const VERIFY_STDOUT = [
     "### images",
     "REPOSITORY    TAG      IMAGE ID        CREATED          PLATFORM       SIZE       BLOB SIZE",
@@ -26,10 +30,10 @@ export const VERIFY_STDOUT = [
 ].join("\n");
 
 function mockState(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
-    if (type === "docker:index/image:Image") {
-        return { ...inputs, repoDigest: `${inputs.imageName}@sha256:${"ab".repeat(32)}` };
+    if (type === IMAGE) {
+        return { ...inputs, imageId: `sha256:${"ab".repeat(32)}` };
     }
-    if (type === "command:local:Command") {
+    if (type === COMMAND) {
         const create = String(inputs.create ?? "");
         return { ...inputs, stdout: create.includes("verify.sh") ? VERIFY_STDOUT : "ok\n", stderr: "" };
     }
