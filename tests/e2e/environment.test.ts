@@ -61,14 +61,12 @@ describe("environment (end to end)", function () {
         a.set("containerdVersion", "1.7.3");
         try {
             const preview = JSON.parse(a.pulumi("preview", "--json", "--diff")) as { steps: { op: string; urn: string }[] };
-            const opOf = (type: string) => preview.steps.filter((s) => s.urn.includes(`$${type}::`)).map((s) => s.op);
             const ops = new Map(preview.steps.map((s) => [s.urn.split("::").pop() ?? "", s.op]));
-            assert.deepStrictEqual(opOf("docker:index/image:Image"), ["replace"], JSON.stringify([...ops]));
-            assert.deepStrictEqual(opOf("docker:index/container:Container"), ["replace"], JSON.stringify([...ops]));
-            for (const cmd of ["nerdctl-dind-bundle-build", "nerdctl-dind-prepare-run", "nerdctl-dind-verify-run"]) {
-                assert.strictEqual(ops.get(cmd), "replace", `${cmd}: ${JSON.stringify([...ops])}`);
+            const seen = JSON.stringify([...ops]);
+            for (const step of ["bundle-build", "image-build", "wrapper-container", "prepare-run", "verify-run"]) {
+                assert.strictEqual(ops.get(`nerdctl-dind-${step}`), "replace", `${step}: ${seen}`);
             }
-            assert.strictEqual(ops.get("nerdctl-dind-storage-folder"), "same");
+            assert.ok([undefined, "same"].includes(ops.get("nerdctl-dind-storage-folder")), `storage touched: ${seen}`);
         } finally {
             must("pulumi", ["config", "rm", "--stack", a.name, "containerdVersion"]);
         }
