@@ -44,6 +44,10 @@ purge: stack
 shell:
 	docker exec -it nerdctl-dind-$(STACK) sh
 
+# The host report, run on this machine against the stack's storage folder.
+doctor:
+	@sh scripts/doctor.sh $(CURDIR)/lib/$(STACK)/containerd
+
 test: toolchain test-unit test-e2e
 
 test-unit:

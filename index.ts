@@ -15,5 +15,6 @@ export const ports = settings.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.c
 export const prepareReport = env.prepareReport;
 export const images = env.imagesText;
 export const imageList = env.images;
+export const hostReport = env.hostReport;
 export const shellCommand = env.containerName.apply((n) => `docker exec -it ${n} sh`);
 export const nerdctlCommand = env.containerName.apply((n) => `docker exec -it ${n} nerdctl`);

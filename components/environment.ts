@@ -1,5 +1,5 @@
 // The whole flow, one child per step: bundle -> image -> storage -> wrapper
-// -> prepare -> verify.
+// -> prepare -> verify, and the host report.
 import * as pulumi from "@pulumi/pulumi";
 import { Settings, Versions } from "./config";
 import { Bundle } from "./bundle";
@@ -8,6 +8,7 @@ import { Storage } from "./storage";
 import { Wrapper } from "./wrapper";
 import { Prepare } from "./prepare";
 import { ImageEntry, Verify } from "./verify";
+import { HostReport } from "./report";
 import { containerName, imageName } from "./names";
 
 export class NerdctlEnvironment extends pulumi.ComponentResource {
@@ -19,6 +20,7 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
     readonly prepareReport: pulumi.Output<string>;
     readonly imagesText: pulumi.Output<string>;
     readonly images: pulumi.Output<ImageEntry[]>;
+    readonly hostReport: pulumi.Output<string>;
 
     constructor(name: string, s: Settings, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:NerdctlEnvironment", name, {}, opts);
@@ -42,6 +44,9 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         const verify = new Verify(`${name}-verify`, {
             container: wrapperName, dockerHost: s.dockerHost, triggers: [wrapper.container.id, prepare.report],
         }, parent);
+        const report = new HostReport(`${name}-report`, {
+            container: wrapperName, dockerHost: s.dockerHost, wrapperId: wrapper.container.id,
+        }, { parent: this, dependsOn: [prepare] });
 
         this.containerName = wrapper.container.name;
         this.imageName = image.imageName;
@@ -51,6 +56,7 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         this.prepareReport = prepare.report;
         this.imagesText = verify.imagesText;
         this.images = verify.images;
+        this.hostReport = report.text;
         this.registerOutputs({
             containerName: this.containerName, imageName: this.imageName, imageId: this.imageId,
             storageDir: this.storageDir, images: this.images,

@@ -4,7 +4,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, CACHE, must, requirePrerequisites, ROOT, run, Stack, waitFor } from "./harness";
+import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, CACHE, env, must, requirePrerequisites, ROOT, run, Stack, waitFor } from "./harness";
 
 const id = process.pid.toString(36);
 
@@ -78,12 +78,12 @@ describe("faults (end to end)", function () {
         const t = new Stack(`e2e-${id}-i`, { baseImage: BASE_IMAGE });
         try {
             const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", t.name, "--non-interactive"],
-                { cwd: ROOT, env: process.env });
+                { cwd: ROOT, env });
             let out = "";
             child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
             child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
             const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1)));
-            await waitFor("the image build to start", 300, () => /docker:index:Image .*creating/.test(out) || /image-build.*creating/.test(out));
+            await waitFor("the image build to start", 300, () => /image-build creating/.test(out));
             child.kill("SIGINT");
             const code = await exited;
             console.log(`      interrupted up exited ${code}`);

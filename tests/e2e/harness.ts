@@ -13,7 +13,7 @@ export const BUSYBOX_TAR = path.join(CACHE, "images", "busybox.tar");
 export const BUSYBOX = "busybox:ndind";
 
 const backend = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-e2e-state-"));
-const env: NodeJS.ProcessEnv = {
+export const env: NodeJS.ProcessEnv = {
     ...process.env,
     PULUMI_BACKEND_URL: `file://${backend}`,
     PULUMI_CONFIG_PASSPHRASE: "",
@@ -66,7 +66,7 @@ export class Stack {
     set(key: string, value: string | string[]): void {
         if (Array.isArray(value)) {
             must("pulumi", ["config", "rm", "--stack", this.name, key]);
-            value.forEach((v, i) => must("pulumi", ["config", "set", "--stack", this.name, "--path", `${key}[${i}]`, v]));
+            value.forEach((v, i) => must("pulumi", ["config", "set", "--stack", this.name, "--type", "string", "--path", `${key}[${i}]`, v]));
         } else {
             must("pulumi", ["config", "set", "--stack", this.name, key, value]);
         }

@@ -34,10 +34,10 @@ describe("environment graph", () => {
         await build("dev");
         const types = recorded.map((r) => r.type).sort();
         assert.deepStrictEqual(types, [
-            "nerdctl-dind:index:Bundle", "nerdctl-dind:index:NerdctlEnvironment", "nerdctl-dind:index:Prepare",
+            "nerdctl-dind:index:Bundle", "nerdctl-dind:index:HostReport", "nerdctl-dind:index:NerdctlEnvironment", "nerdctl-dind:index:Prepare",
             "nerdctl-dind:index:Storage", "nerdctl-dind:index:Verify", "nerdctl-dind:index:Wrapper",
             "nerdctl-dind:index:WrapperImage",
-            COMMAND, COMMAND, COMMAND, COMMAND, CONTAINER, IMAGE,
+            COMMAND, COMMAND, COMMAND, COMMAND, COMMAND, CONTAINER, IMAGE,
         ]);
         for (const r of recorded.filter((r) => r.type !== "nerdctl-dind:index:NerdctlEnvironment")) {
             assert.ok(r.name.startsWith("env-dev-"), `${r.name} is not named after its component`);
