@@ -15,7 +15,7 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 
 PULUMI := pulumi --non-interactive --stack $(STACK)
 
-.PHONY: toolchain stack up preview destroy purge test test-unit test-e2e shell doctor bench repro-unpatched
+.PHONY: toolchain stack up preview destroy purge test test-unit test-nerdctl test-e2e shell doctor bench repro-unpatched
 
 toolchain:
 	@sh toolchain/install.sh
@@ -44,14 +44,23 @@ purge: stack
 shell:
 	docker exec -it nerdctl-dind-$(STACK) sh
 
+# The port-mapping reproductions against nerdctl 1.5.0 as released: they
+# must fail there (CI runs them on our patched build, where they pass).
+repro-unpatched: toolchain
+	@sh tests/portmap/run-unpatched.sh
+
 # The host report, run on this machine against the stack's storage folder.
 doctor:
 	@sh scripts/doctor.sh $(CURDIR)/lib/$(STACK)/containerd
 
-test: toolchain test-unit test-e2e
+test: toolchain test-unit test-nerdctl test-e2e
 
 test-unit:
 	npx mocha 'tests/unit/**/*.test.ts'
 
 test-e2e:
 	npx mocha --timeout 1800000 'tests/e2e/**/*.test.ts'
+
+# nerdctl's own unit tests for the packages our patches touch, patched tree.
+test-nerdctl:
+	sh nerdctl/unit-test.sh

@@ -10,6 +10,7 @@ import { Versions } from "./config";
 export interface BundleArgs {
     projectRoot: string;
     versions: Versions;
+    nerdctlPatches: boolean;
 }
 
 export class Bundle extends pulumi.ComponentResource {
@@ -19,7 +20,7 @@ export class Bundle extends pulumi.ComponentResource {
 
     constructor(name: string, args: BundleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Bundle", name, {}, opts);
-        const environment = bundleEnv(args.versions);
+        const environment = bundleEnv(args.versions, args.nerdctlPatches);
         const script = path.join(args.projectRoot, "nerdctl", "build.sh");
         this.key = execFileSync("sh", [script, "--key"], {
             env: { ...process.env, ...environment }, encoding: "utf8",
@@ -34,11 +35,12 @@ export class Bundle extends pulumi.ComponentResource {
     }
 }
 
-export function bundleEnv(v: Versions): Record<string, string> {
+export function bundleEnv(v: Versions, nerdctlPatches: boolean): Record<string, string> {
     return {
         CONTAINERD_VERSION: v.containerd,
         RUNC_VERSION: v.runc,
         CNI_PLUGINS_VERSION: v.cniPlugins,
         NERDCTL_VERSION: v.nerdctl,
+        NERDCTL_PATCHES: nerdctlPatches ? "applied" : "none",
     };
 }

@@ -25,6 +25,7 @@ export interface Settings {
     projectRoot: string;
     baseImage: string;
     versions: Versions;
+    nerdctlPatches: boolean;
     storageDir: string;
     ports: PortMapping[];
     preload: string[];
@@ -40,6 +41,7 @@ export interface RawSettings {
     runcVersion?: unknown;
     cniPluginsVersion?: unknown;
     nerdctlVersion?: unknown;
+    nerdctlPatches?: unknown;
     storageDir?: unknown;
     ports?: unknown;
     preload?: unknown;
@@ -102,6 +104,7 @@ export function parseSettings(raw: RawSettings, project: string, stack: string, 
         cniPlugins: version("cniPluginsVersion"),
         nerdctl: version("nerdctlVersion"),
     };
+    const nerdctlPatches = bool("nerdctlPatches", raw.nerdctlPatches ?? true);
     const storageDir = checkStorage(str("storageDir", raw.storageDir ?? ""), project, stack, projectRoot, key, problems);
     const ports = checkPorts(list("ports", raw.ports), key("ports"), problems);
     const preload = checkPreload(list("preload", raw.preload), projectRoot, key("preload"), problems);
@@ -114,7 +117,7 @@ export function parseSettings(raw: RawSettings, project: string, stack: string, 
 
     if (problems.length > 0) throw new SettingsError(problems);
     return Object.freeze({
-        project, stack, projectRoot, baseImage, versions: Object.freeze(versions), storageDir,
+        project, stack, projectRoot, baseImage, versions: Object.freeze(versions), nerdctlPatches, storageDir,
         ports: Object.freeze(ports) as PortMapping[], preload: Object.freeze(preload) as string[],
         destroyDeletesStorage, privileged, dockerHost,
     });
@@ -207,6 +210,7 @@ export function loadSettings(projectRoot: string): Settings {
         runcVersion: config.get("runcVersion"),
         cniPluginsVersion: config.get("cniPluginsVersion"),
         nerdctlVersion: config.get("nerdctlVersion"),
+        nerdctlPatches: config.getObject<unknown>("nerdctlPatches"),
         storageDir: config.get("storageDir"),
         ports: config.getObject<unknown>("ports"),
         preload: config.getObject<unknown>("preload"),

@@ -27,7 +27,9 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         const parent = { parent: this };
         const wrapperName = containerName(s.stack);
 
-        const bundle = new Bundle(`${name}-bundle`, { projectRoot: s.projectRoot, versions: s.versions }, parent);
+        const bundle = new Bundle(`${name}-bundle`, {
+            projectRoot: s.projectRoot, versions: s.versions, nerdctlPatches: s.nerdctlPatches,
+        }, parent);
         const image = new WrapperImage(`${name}-image`, {
             projectRoot: s.projectRoot, name: imageName(s.stack), baseImage: s.baseImage, bundle, dockerHost: s.dockerHost,
         }, parent);

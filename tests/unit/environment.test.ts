@@ -63,6 +63,14 @@ describe("environment graph", () => {
         assert.match(args.BUNDLE, /^containerd-1\.7\.2_runc-1\.1\.7_cni-1\.3\.0_nerdctl-1\.5\.0-[0-9a-f]{12}$/);
     });
 
+    it("builds nerdctl unpatched when asked, under a key of its own", async () => {
+        await build("dev", { nerdctlPatches: false });
+        const args = find(IMAGE)[0].inputs.buildArgs as Record<string, string>;
+        assert.match(args.BUNDLE, /_nerdctl-1\.5\.0-unpatched$/);
+        const [bundle] = find(COMMAND, "env-dev-bundle");
+        assert.strictEqual((bundle.inputs.environment as Inputs).NERDCTL_PATCHES, "none");
+    });
+
     it("runs the wrapper privileged with init, restart policy, private cgroupns, tmpfs /run, from the built image", async () => {
         await build("dev");
         const c = container();
