@@ -12,6 +12,8 @@ export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.state
 export PULUMI_CONFIG_PASSPHRASE ?=
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_SKIP_UPDATE_CHECK := true
+# Type checking is `make test-unit`'s job (tsc); each Pulumi run only transpiles.
+export PULUMI_NODEJS_TRANSPILE_ONLY := true
 
 PULUMI := pulumi --non-interactive --stack $(STACK)
 
@@ -56,6 +58,7 @@ doctor:
 test: toolchain test-unit test-nerdctl test-e2e
 
 test-unit:
+	npx tsc --noEmit -p .
 	npx mocha 'tests/unit/**/*.test.ts'
 
 test-e2e:
@@ -63,4 +66,7 @@ test-e2e:
 
 # nerdctl's own unit tests for the packages our patches touch, patched tree.
 test-nerdctl:
-	sh nerdctl/unit-test.sh
+	GOTEST_FLAGS=-count=1 sh nerdctl/unit-test.sh
+
+bench: toolchain
+	@sh bench/run.sh

@@ -19,6 +19,7 @@ export const env: NodeJS.ProcessEnv = {
     PULUMI_CONFIG_PASSPHRASE: "",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
 };
 
 export interface Run {

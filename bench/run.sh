@@ -1,0 +1,107 @@
+#!/bin/sh
+# `make bench`: the edit-up-test loop, measured. Each figure is repeated
+# BENCH_RUNS times (default 5) and printed as min / median / max seconds;
+# ratios compare figures measured in this same run. Writes bench/results.md.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../toolchain/lib.sh"
+cd "$NDIND_ROOT"
+
+RUNS=${BENCH_RUNS:-5}
+STACK=bench-$$
+PLAIN=bench-plain-$$
+WRAPPER=nerdctl-dind-$STACK
+STORAGE=$NDIND_ROOT/lib/$STACK
+RESULTS=$here/results.md
+PULUMI="pulumi --non-interactive --stack $STACK"
+ROWS=$(mktemp)
+
+now() { date +%s.%N; }
+since() { echo "$(now) $1" | awk '{ printf "%.3f", $1 - $2 }'; }
+
+# NAME SETUP COMMAND: runs SETUP (untimed) then times COMMAND, RUNS times;
+# appends "NAME min median max" to ROWS and echoes the median.
+measure() {
+	name=$1 setup=$2 cmd=$3
+	: >"$ROWS.samples"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		sh -c "$setup" >/dev/null 2>&1
+		t0=$(now)
+		sh -c "$cmd" >/dev/null 2>&1 || die "$name: '$cmd' failed"
+		since "$t0" >>"$ROWS.samples"
+		i=$((i + 1))
+	done
+	sort -n "$ROWS.samples" | awk -v name="$name" '
+		{ v[NR] = $1 }
+		END { printf "%s|%.2f|%.2f|%.2f\n", name, v[1], v[int((NR + 1) / 2)], v[NR] }' >>"$ROWS"
+	median "$name"
+}
+
+median() { awk -F'|' -v n="$1" '$1 == n { print $3 }' "$ROWS"; }
+
+# Probes, polled with no sleeps, given up after a minute.
+poll() { echo "timeout 60 sh -c 'until docker exec $WRAPPER $1 >/dev/null 2>&1; do :; done'"; }
+SERVING=$(poll "ctr version")
+FIRST_RUN=$(poll "nerdctl run --rm busybox:ndind true")
+
+cleanup() {
+	$PULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
+	pulumi stack rm --yes --force --stack "$STACK" >/dev/null 2>&1 || :
+	sh bench/plain-up.sh --down "$PLAIN" 2>/dev/null || :
+	docker rmi "nerdctl-dind:$STACK" "nerdctl-dind:$PLAIN" >/dev/null 2>&1 || :
+	rm -rf "$STORAGE" "$NDIND_ROOT/lib/$PLAIN" "Pulumi.$STACK.yaml" "$ROWS" "$ROWS.samples"
+}
+trap cleanup EXIT
+
+log "bench: $RUNS runs per figure, stack $STACK"
+pulumi stack init "$STACK" >/dev/null
+$PULUMI config set baseImage nerdctl-dind/base:bookworm
+$PULUMI config set --type string --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"
+
+fresh="$PULUMI destroy --yes --skip-preview; docker rmi nerdctl-dind:$STACK; rm -rf $STORAGE"
+measure "first up of a stack (new image tag, empty storage)" "$fresh" "$PULUMI up --yes --skip-preview" >/dev/null
+preview=$(measure "preview, no change" ":" "$PULUMI preview")
+warm=$(measure "up, no change" ":" "$PULUMI up --yes --skip-preview")
+measure "destroy + up, image cache warm" ":" "$PULUMI destroy --yes --skip-preview && $PULUMI up --yes --skip-preview" >/dev/null
+start=$(measure "wrapper start -> containerd serving" "docker stop $WRAPPER" "docker start $WRAPPER && $SERVING")
+measure "wrapper start -> first nerdctl run --rm true" "docker stop $WRAPPER" "docker start $WRAPPER && $FIRST_RUN" >/dev/null
+measure "image build from scratch (docker build --no-cache)" ":" \
+	"DOCKER_BUILDKIT=0 docker build -q --no-cache -f dockerfile -t nerdctl-dind:$PLAIN --build-arg BASE_IMAGE=nerdctl-dind/base:bookworm --build-arg BUNDLE=$(sh nerdctl/build.sh --key) ." >/dev/null
+pulumi_cycle=$(measure "Pulumi cycle: up + destroy (image cached)" ":" \
+	"$PULUMI up --yes --skip-preview && $PULUMI destroy --yes --skip-preview")
+plain_cycle=$(measure "plain docker script cycle: up + down (image cached)" ":" \
+	"sh bench/plain-up.sh $PLAIN $NDIND_ROOT/lib/$PLAIN && sh bench/plain-up.sh --down $PLAIN")
+
+# Bytes the second up writes into the storage folder: nothing is re-imported.
+$PULUMI up --yes --skip-preview >/dev/null
+$PULUMI destroy --yes --skip-preview >/dev/null
+marker=$(mktemp)
+before=$(du -sb "$STORAGE" | cut -f1)
+$PULUMI up --yes --skip-preview >/dev/null
+after=$(du -sb "$STORAGE" | cut -f1)
+written=$(find "$STORAGE" -type f -newer "$marker" -exec du -cb {} + | awk 'END { print $1 + 0 }')
+rm -f "$marker"
+size=$(docker image inspect -f '{{.Size}}' "nerdctl-dind:$STACK")
+
+ratio() { echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 }'; }
+{
+	echo "# Benchmarks"
+	echo
+	echo "Measured by \`make bench\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, kernel $(uname -r),"
+	echo "Docker $(docker version -f '{{.Server.Version}}'), Pulumi $(pulumi version); $RUNS runs per figure, seconds."
+	echo
+	echo "| figure | min | median | max |"
+	echo "|---|---:|---:|---:|"
+	awk -F'|' '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$ROWS"
+	echo
+	echo "| ratio or size | value | target |"
+	echo "|---|---:|---|"
+	echo "| warm no-change up / no-change preview | $(ratio "$warm" "$preview") | < 2 |"
+	echo "| wrapper start -> containerd serving (median, s) | $start | < 2 |"
+	echo "| Pulumi cycle / plain script cycle | $(ratio "$pulumi_cycle" "$plain_cycle") | < 2 |"
+	echo "| wrapper image size (MB) | $(echo "$size" | awk '{ printf "%.0f", $1 / 1e6 }') | |"
+	echo "| storage bytes changed by a second up (du delta) | $((after - before)) | ~0 |"
+	echo "| bytes of files rewritten in storage by a second up | $written | ~0 (containerd's metadata db) |"
+} >"$RESULTS"
+cat "$RESULTS"
