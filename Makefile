@@ -37,11 +37,14 @@ preview: stack
 destroy: stack
 	$(PULUMI) destroy --yes --skip-preview
 
-# Destroy and delete the stored images too: the one verb that loses them.
+# Destroy and delete the stored images and the wrapper image too: the one
+# verb that loses them. The setting is only for this destroy.
 purge: stack
 	$(PULUMI) config set destroyDeletesStorage true
 	$(PULUMI) up --yes --skip-preview
 	$(PULUMI) destroy --yes --skip-preview
+	$(PULUMI) config rm destroyDeletesStorage
+	-docker rmi nerdctl-dind:$(STACK)
 
 shell:
 	docker exec -it nerdctl-dind-$(STACK) sh
