@@ -87,6 +87,7 @@ describe("faults (end to end)", function () {
             child.kill("SIGINT");
             const code = await exited;
             console.log(`      interrupted up exited ${code}`);
+            assert.notStrictEqual(code, 0, `the interrupted up claims success:\n${out}`);
             t.up();
             assert.ok(serving(t));
         } finally {

@@ -98,6 +98,7 @@ export class Stack {
         run("pulumi", ["destroy", "--yes", "--skip-preview", "--stack", this.name, "--non-interactive"]);
         run("pulumi", ["stack", "rm", "--yes", "--force", "--stack", this.name, "--non-interactive"]);
         removeLeftovers(this);
+        run("docker", ["rmi", `nerdctl-dind:${this.name}`]);
         run("rm", ["-f", path.join(ROOT, `Pulumi.${this.name}.yaml`)]);
     }
 }
