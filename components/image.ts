@@ -29,7 +29,8 @@ export class WrapperImage extends pulumi.ComponentResource {
         this.image = new DockerImage(`${name}-build`, {
             name: args.name,
             context: args.projectRoot,
-            dockerfile: path.join(args.projectRoot, "dockerfile"),
+            contextPaths: ["dockerfile", "scripts", path.join("nerdctl", "out", args.bundle.key)],
+            dockerfile: "dockerfile",
             buildArgs,
             contentHash: contentHash(args.projectRoot, buildArgs),
             dockerHost: args.dockerHost,

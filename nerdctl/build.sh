@@ -65,6 +65,7 @@ module_tree() {
 }
 
 assert_static() {
+	command -v file >/dev/null || apt_install file
 	for f in "$@"; do
 		file -b "$f" | grep -q 'statically linked' || die "not static: $f ($(file -b "$f"))"
 	done

@@ -1,6 +1,7 @@
 // A Docker image built by the engine's legacy builder (works with every
 // engine and client here; BuildKit needs buildx, which the newer docker CLI
-// lacks). Rebuilt, as a replacement, when anything it is built from changes.
+// lacks). Rebuilt, as a replacement, when anything it is built from changes;
+// an image already labelled with the same content hash is reused unbuilt.
 import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { changedKeys, dockerEnv, runOrThrow } from "./run";
@@ -8,6 +9,9 @@ import { changedKeys, dockerEnv, runOrThrow } from "./run";
 export interface DockerImageInputs {
     name: string;
     context: string;
+    /** What the build reads, relative to the context: only these are sent. */
+    contextPaths: string[];
+    /** Relative to the context. */
     dockerfile: string;
     buildArgs: Record<string, string>;
     /** Hash of everything the build reads; a change means a rebuild. */
@@ -19,7 +23,8 @@ interface DockerImageState extends DockerImageInputs {
     imageId: string;
 }
 
-const KEYS: (keyof DockerImageInputs)[] = ["name", "context", "dockerfile", "buildArgs", "contentHash", "dockerHost"];
+const KEYS: (keyof DockerImageInputs)[] = ["name", "context", "contextPaths", "dockerfile", "buildArgs", "contentHash", "dockerHost"];
+const LABEL = "nerdctl-dind.content-hash";
 
 const provider: pulumi.dynamic.ResourceProvider<DockerImageInputs, DockerImageState> = {
     async diff(_id, olds, news) {
@@ -28,9 +33,15 @@ const provider: pulumi.dynamic.ResourceProvider<DockerImageInputs, DockerImageSt
     },
     async create(inputs) {
         const env = { ...dockerEnv(inputs.dockerHost), DOCKER_BUILDKIT: "0" };
-        const args = ["build", "-q", "-f", inputs.dockerfile, "-t", inputs.name];
-        for (const [k, v] of Object.entries(inputs.buildArgs)) args.push("--build-arg", `${k}=${v}`);
-        runOrThrow("docker", [...args, inputs.context], { env });
+        const built = spawnSync("docker", ["image", "inspect", "-f", `{{index .Config.Labels "${LABEL}"}}`, inputs.name],
+            { env: { ...process.env, ...env }, encoding: "utf8" });
+        if (built.status !== 0 || built.stdout.trim() !== inputs.contentHash) {
+            const args = ["-q", "-f", inputs.dockerfile, "-t", inputs.name, "--label", `${LABEL}=${inputs.contentHash}`];
+            for (const [k, v] of Object.entries(inputs.buildArgs)) args.push("--build-arg", `${k}=${v}`);
+            // The context goes as a tar of just what the build reads, not the whole folder.
+            runOrThrow("sh", ["-c", 'cd "$1" && shift && tar -cf - $PATHS | docker build "$@" -', "sh", inputs.context, ...args],
+                { env: { ...env, PATHS: inputs.contextPaths.join(" ") } });
+        }
         const imageId = runOrThrow("docker", ["image", "inspect", "-f", "{{.Id}}", inputs.name], { env }).stdout.trim();
         return { id: imageId, outs: { ...inputs, imageId } };
     },

@@ -57,7 +57,8 @@ describe("environment graph", () => {
         await build("dev", { baseImage: "nerdctl-dind/base:bookworm" });
         const image = find(IMAGE)[0].inputs;
         const args = image.buildArgs as Record<string, string>;
-        assert.strictEqual(image.dockerfile, path.join(PROJECT_ROOT, "dockerfile"));
+        assert.strictEqual(image.dockerfile, "dockerfile");
+        assert.deepStrictEqual(image.contextPaths, ["dockerfile", "scripts", `nerdctl/out/${args.BUNDLE}`]);
         assert.match(String(image.contentHash), /^[0-9a-f]{64}$/);
         assert.strictEqual(args.BASE_IMAGE, "nerdctl-dind/base:bookworm");
         assert.match(args.BUNDLE, /^containerd-1\.7\.2_runc-1\.1\.7_cni-1\.3\.0_nerdctl-1\.5\.0-[0-9a-f]{12}$/);
