@@ -17,7 +17,7 @@ PULUMI="pulumi --non-interactive --stack $STACK"
 ROWS=$(mktemp)
 
 now() { date +%s.%N; }
-since() { echo "$(now) $1" | awk '{ printf "%.3f", $1 - $2 }'; }
+since() { echo "$(now) $1" | awk '{ printf "%.3f\n", $1 - $2 }'; }
 
 # NAME SETUP COMMAND: runs SETUP (untimed) then times COMMAND, RUNS times;
 # appends "NAME min median max" to ROWS and echoes the median.

@@ -3,7 +3,14 @@
 # second run on the same machine reuses it.
 
 NDIND_CACHE=${NDIND_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nerdctl-dind}
-NDIND_ROOT=${NDIND_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+# The project root: the nearest folder above the running script that holds
+# Pulumi.yaml. Never inherited, so a script run from another checkout (or at
+# another depth) cannot write into the wrong tree.
+NDIND_ROOT=$(cd "$(dirname "$0")" && pwd)
+until [ -f "$NDIND_ROOT/Pulumi.yaml" ]; do
+	[ "$NDIND_ROOT" != / ] || { echo "no Pulumi.yaml above $0" >&2; exit 1; }
+	NDIND_ROOT=$(dirname "$NDIND_ROOT")
+done
 export NDIND_CACHE NDIND_ROOT
 
 log() { printf '%s. >>> %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*"; }
