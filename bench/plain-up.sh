@@ -1,7 +1,8 @@
 #!/bin/sh
 # The baseline: the same environment brought up by a plain script with the
 # docker CLI, as the original notes' r.sh did, with no Pulumi. Used by
-# bench/run.sh to price Pulumi's overhead; not a way to run the project.
+# bench/run.sh to price Pulumi's overhead; it does the same steps (verify and
+# the host report side by side, as the stack does). Not a way to run the project.
 # usage: plain-up.sh NAME STORAGE_DIR   |   plain-up.sh --down NAME
 set -eu
 . "$(dirname "$0")/../toolchain/lib.sh"
@@ -24,4 +25,6 @@ docker run -d --name "$name" --privileged --cgroupns private --init --restart un
 	--mount "type=bind,source=$NDIND_CACHE/images/busybox.tar,target=/preload/busybox.tar,readonly" \
 	"nerdctl-dind:$name" >/dev/null
 docker exec "$name" /scripts/prepare.sh >/dev/null
-docker exec "$name" /scripts/verify.sh >/dev/null
+docker exec "$name" /scripts/verify.sh >/dev/null &
+docker exec "$name" /scripts/doctor.sh /var/lib/containerd >/dev/null
+wait $!

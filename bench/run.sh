@@ -72,6 +72,7 @@ pulumi_cycle=$(measure "Pulumi cycle: up + destroy (image cached)" ":" \
 	"$PULUMI up --yes --skip-preview && $PULUMI destroy --yes --skip-preview")
 plain_cycle=$(measure "plain docker script cycle: up + down (image cached)" ":" \
 	"sh bench/plain-up.sh $PLAIN $NDIND_ROOT/lib/$PLAIN && sh bench/plain-up.sh --down $PLAIN")
+floor=$(measure "Pulumi floor: up + destroy of an empty program" ":" "sh $here/empty-cycle.sh")
 
 # Bytes the second up writes into the storage folder: nothing is re-imported.
 $PULUMI up --yes --skip-preview >/dev/null
@@ -100,6 +101,7 @@ ratio() { echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 }'; }
 	echo "| warm no-change up / no-change preview | $(ratio "$warm" "$preview") | < 2 |"
 	echo "| wrapper start -> containerd serving (median, s) | $start | < 2 |"
 	echo "| Pulumi cycle / plain script cycle | $(ratio "$pulumi_cycle" "$plain_cycle") | < 2 |"
+	echo "| Pulumi floor (empty program) / plain script cycle | $(ratio "$floor" "$plain_cycle") | |"
 	echo "| wrapper image size (MB) | $(echo "$size" | awk '{ printf "%.0f", $1 / 1e6 }') | |"
 	echo "| storage bytes changed by a second up (du delta) | $((after - before)) | ~0 |"
 	echo "| bytes of files rewritten in storage by a second up | $written | ~0 (containerd's metadata db) |"

@@ -1,9 +1,8 @@
 // A Docker container started with `docker run -d`. Any change replaces it
 // (its name is fixed, so the old one goes first); a refresh notices a
 // container removed behind Pulumi's back, so the next `up` recreates it.
-import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { changedKeys, dockerEnv, runOrThrow } from "./run";
+import { changedKeys, dockerEnv, runOrThrow, succeeds } from "./run";
 
 export interface DockerContainerInputs {
     name: string;
@@ -22,17 +21,16 @@ const provider: pulumi.dynamic.ResourceProvider<DockerContainerInputs, DockerCon
     },
     async create(inputs) {
         const env = dockerEnv(inputs.dockerHost);
-        const id = runOrThrow("docker", ["run", "-d", "--name", inputs.name, ...inputs.options, inputs.image], { env }).stdout.trim();
+        const ran = await runOrThrow("docker", ["run", "-d", "--name", inputs.name, ...inputs.options, inputs.image], { env });
+        const id = ran.stdout.trim();
         return { id, outs: inputs };
     },
     async read(id, props) {
-        const r = spawnSync("docker", ["container", "inspect", id], { env: { ...process.env, ...dockerEnv(props?.dockerHost) } });
-        return r.status === 0 ? { id, props } : {};
+        return await succeeds("docker", ["container", "inspect", id], dockerEnv(props?.dockerHost)) ? { id, props } : {};
     },
     async delete(id, props) {
         const env = dockerEnv(props.dockerHost);
-        const gone = spawnSync("docker", ["container", "inspect", id], { env: { ...process.env, ...env } }).status !== 0;
-        if (!gone) runOrThrow("docker", ["rm", "-f", id], { env });
+        if (await succeeds("docker", ["container", "inspect", id], env)) await runOrThrow("docker", ["rm", "-f", id], { env });
     },
 };
 

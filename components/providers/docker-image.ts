@@ -2,9 +2,8 @@
 // engine and client here; BuildKit needs buildx, which the newer docker CLI
 // lacks). Rebuilt, as a replacement, when anything it is built from changes;
 // an image already labelled with the same content hash is reused unbuilt.
-import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { changedKeys, dockerEnv, runOrThrow } from "./run";
+import { changedKeys, dockerEnv, runOrThrow, succeeds } from "./run";
 
 export interface DockerImageInputs {
     name: string;
@@ -33,21 +32,20 @@ const provider: pulumi.dynamic.ResourceProvider<DockerImageInputs, DockerImageSt
     },
     async create(inputs) {
         const env = { ...dockerEnv(inputs.dockerHost), DOCKER_BUILDKIT: "0" };
-        const built = spawnSync("docker", ["image", "inspect", "-f", `{{index .Config.Labels "${LABEL}"}}`, inputs.name],
-            { env: { ...process.env, ...env }, encoding: "utf8" });
-        if (built.status !== 0 || built.stdout.trim() !== inputs.contentHash) {
+        const label = await runOrThrow("docker", ["image", "inspect", "-f", `{{index .Config.Labels "${LABEL}"}}`, inputs.name], { env })
+            .then((r) => r.stdout.trim(), () => "");
+        if (label !== inputs.contentHash) {
             const args = ["-q", "-f", inputs.dockerfile, "-t", inputs.name, "--label", `${LABEL}=${inputs.contentHash}`];
             for (const [k, v] of Object.entries(inputs.buildArgs)) args.push("--build-arg", `${k}=${v}`);
             // The context goes as a tar of just what the build reads, not the whole folder.
-            runOrThrow("sh", ["-c", 'cd "$1" && shift && tar -cf - $PATHS | docker build "$@" -', "sh", inputs.context, ...args],
+            await runOrThrow("sh", ["-c", 'cd "$1" && shift && tar -cf - $PATHS | docker build "$@" -', "sh", inputs.context, ...args],
                 { env: { ...env, PATHS: inputs.contextPaths.join(" ") } });
         }
-        const imageId = runOrThrow("docker", ["image", "inspect", "-f", "{{.Id}}", inputs.name], { env }).stdout.trim();
+        const imageId = (await runOrThrow("docker", ["image", "inspect", "-f", "{{.Id}}", inputs.name], { env })).stdout.trim();
         return { id: imageId, outs: { ...inputs, imageId } };
     },
     async read(id, props) {
-        const r = spawnSync("docker", ["image", "inspect", id], { env: { ...process.env, ...dockerEnv(props?.dockerHost) } });
-        return r.status === 0 ? { id, props } : {};
+        return await succeeds("docker", ["image", "inspect", id], dockerEnv(props?.dockerHost)) ? { id, props } : {};
     },
     // The image stays as build cache: a later `up` rebuilds in seconds.
     async delete() { /* kept on purpose */ },

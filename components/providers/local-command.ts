@@ -27,17 +27,17 @@ const provider: pulumi.dynamic.ResourceProvider<LocalCommandInputs, LocalCommand
         return { changes: changes.length > 0, replaces: replace ? changes : [] };
     },
     async create(inputs) {
-        const out = runOrThrow("sh", ["-c", inputs.create], { env: inputs.environment, cwd: inputs.dir });
+        const out = await runOrThrow("sh", ["-c", inputs.create], { env: inputs.environment, cwd: inputs.dir });
         const id = randomBytes(8).toString("hex");
         return { id, outs: { ...inputs, ...out } };
     },
     async update(_id, _olds, news) {
-        const out = runOrThrow("sh", ["-c", news.update ?? news.create], { env: news.environment, cwd: news.dir });
+        const out = await runOrThrow("sh", ["-c", news.update ?? news.create], { env: news.environment, cwd: news.dir });
         return { outs: { ...news, ...out } };
     },
     async delete(_id, props) {
         if (!props.delete) return;
-        runOrThrow("sh", ["-c", props.delete], { env: props.environment, cwd: props.dir });
+        await runOrThrow("sh", ["-c", props.delete], { env: props.environment, cwd: props.dir });
     },
 };
 

@@ -1,23 +1,32 @@
 // How every dynamic provider runs a program: captured output, and an error
-// that carries the program's own last words. Providers require() this inside
-// their methods, since Pulumi serialises their code into the stack state.
-import { spawnSync } from "child_process";
+// that carries the program's own last words. Asynchronous, so that the one
+// provider process can run independent steps (verify, report) side by side.
+import { spawn } from "child_process";
 
 export interface Ran {
     stdout: string;
     stderr: string;
 }
 
-export function runOrThrow(file: string, args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Ran {
-    const r = spawnSync(file, args, {
-        cwd: opts.cwd, env: { ...process.env, ...opts.env }, encoding: "utf8", maxBuffer: 256 * 1024 * 1024,
+export function runOrThrow(file: string, args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<Ran> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(file, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env } });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
+        child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+        child.on("error", (e) => reject(new Error(`${file} could not run: ${e.message}`)));
+        child.on("close", (code) => {
+            if (code === 0) return resolve({ stdout, stderr });
+            const said = `${stderr}\n${stdout}`.trim().split("\n").slice(-15).join("\n");
+            reject(new Error(`${file} ${args.slice(0, 2).join(" ")} exited ${code}:\n${said}`));
+        });
     });
-    if (r.error) throw new Error(`${file} could not run: ${r.error.message}`);
-    if (r.status !== 0) {
-        const said = `${r.stderr}\n${r.stdout}`.trim().split("\n").slice(-15).join("\n");
-        throw new Error(`${file} ${args.slice(0, 2).join(" ")} exited ${r.status}:\n${said}`);
-    }
-    return { stdout: r.stdout, stderr: r.stderr };
+}
+
+/** True when the program exits 0; for probes whose failure is an answer. */
+export async function succeeds(file: string, args: string[], env?: Record<string, string>): Promise<boolean> {
+    return runOrThrow(file, args, { env }).then(() => true, () => false);
 }
 
 export function dockerEnv(dockerHost: string | undefined): Record<string, string> {
