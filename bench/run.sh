@@ -13,6 +13,7 @@ PLAIN=bench-plain-$$
 WRAPPER=nerdctl-dind-$STACK
 STORAGE=$NDIND_ROOT/lib/$STACK
 RESULTS=$here/results.md
+PLOT=$here/results.svg
 PULUMI="pulumi --non-interactive --stack $STACK"
 ROWS=$(mktemp)
 
@@ -92,6 +93,8 @@ ratio() { echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 }'; }
 	echo "Measured by \`make bench\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, kernel $(uname -r),"
 	echo "Docker $(docker version -f '{{.Server.Version}}'), Pulumi $(pulumi version); $RUNS runs per figure, seconds."
 	echo
+	echo "![medians, with min-max lines](results.svg)"
+	echo
 	echo "| figure | min | median | max |"
 	echo "|---|---:|---:|---:|"
 	awk -F'|' '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$ROWS"
@@ -106,4 +109,19 @@ ratio() { echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 }'; }
 	echo "| storage bytes changed by a second up (du delta) | $((after - before)) | ~0 |"
 	echo "| bytes of files rewritten in storage by a second up | $written | ~0 (containerd's metadata db) |"
 } >"$RESULTS"
+# One bar a figure: the median, with a line from min to max.
+awk -F'|' '
+	{ name[NR] = $1; lo[NR] = $2; mid[NR] = $3; hi[NR] = $4; if ($4 > top) top = $4 }
+	END {
+		x0 = 400; w = 380; h = 24
+		printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">\n", x0 + w + 60, NR * h + 30
+		for (i = 1; i <= NR; i++) {
+			y = (i - 1) * h + 10
+			printf "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", x0 - 8, y + 15, name[i]
+			printf "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"#4a7ab5\"/>\n", x0, y + 3, mid[i] / top * w
+			printf "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#222\"/>\n", x0 + lo[i] / top * w, x0 + hi[i] / top * w, y + 11, y + 11
+			printf "<text x=\"%.1f\" y=\"%d\">%.2f s</text>\n", x0 + hi[i] / top * w + 4, y + 15, mid[i]
+		}
+		printf "</svg>\n"
+	}' "$ROWS" >"$PLOT"
 cat "$RESULTS"
