@@ -19,89 +19,14 @@
 #       2 the check could not run (an "ERROR: ..." line says why).
 set -eu
 
-WRAPPER=${1:?usage: $0 WRAPPER [IMAGE]}
-IMAGE=${2:-busybox:ndind}
-NERDCTL=${NERDCTL:-nerdctl}
-ADDR=${REPRO_ADDR:-127.0.0.1}
 FIRST=repro2537-first
 SECOND=repro2537-second
-
-log() { printf '%s. >>> %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*"; }
-fail() { log "FAIL: $*" >&2; exit 1; }
-error() { log "ERROR: $*" >&2; exit 2; }
-
-nerdctl_in() { docker exec "$WRAPPER" "$NERDCTL" "$@"; }
-
-remove_containers() {
-	nerdctl_in rm -f "$FIRST" "$SECOND" >/dev/null 2>&1 || true
-}
-
-check_wrapper() {
-	nerdctl_in version >/dev/null 2>&1 || error "cannot run $NERDCTL in container $WRAPPER"
-	[ -n "$(nerdctl_in images -q "$IMAGE" 2>/dev/null)" ] || error "image $IMAGE is not loaded in $WRAPPER"
-}
-
-# start_server NAME PUBLISH_FLAGS...: busybox httpd on ports 80 and 81 whose
-# page is the container's name, so a reply says which container answered.
-start_server() {
-	name=$1
-	shift
-	log "nerdctl run -d --name $name $*"
-	nerdctl_in run -d --name "$name" "$@" "$IMAGE" busybox sh -c "
-		busybox mkdir -p /www && echo $name >/www/index.html &&
-		busybox httpd -p 80 -h /www && exec busybox httpd -f -p 81 -h /www" >/dev/null ||
-		error "nerdctl run $name failed"
-}
-
-# wait_inside NAME PORT: wait until the server answers inside its own container.
-wait_inside() {
-	i=0
-	until [ "$(nerdctl_in exec "$1" busybox timeout 3 busybox wget -qO- "http://127.0.0.1:$2/" 2>/dev/null)" = "$1" ]; do
-		i=$((i + 1))
-		[ "$i" -lt 20 ] || error "$1 does not serve on its port $2"
-		sleep 1
-	done
-}
+. "$(dirname "$0")/common.sh"
 
 # host_port NAME PORT: the host port nerdctl lists for NAME's PORT/tcp.
 host_port() {
 	listing=$(nerdctl_in port "$1" "$2/tcp") || error "nerdctl port $1 $2/tcp failed"
 	echo "${listing##*:}"
-}
-
-# pick_client: how fetch connects from inside the wrapper: with its own wget or
-# curl, else with the inner busybox on the host network. (Busybox wget is run
-# under `timeout`: Debian's static busybox 1.35 crashes on `wget -T`.)
-pick_client() {
-	if [ -n "${REPRO_CLIENT:-}" ]; then
-		CLIENT=$REPRO_CLIENT
-	elif docker exec "$WRAPPER" sh -c 'command -v wget && command -v timeout' >/dev/null 2>&1; then
-		CLIENT=wget
-	elif docker exec "$WRAPPER" sh -c 'command -v curl' >/dev/null 2>&1; then
-		CLIENT=curl
-	else
-		CLIENT=inner
-	fi
-}
-
-# fetch PORT: the page that answers on ADDR:PORT inside the wrapper, "" if none.
-fetch() {
-	url="http://$ADDR:$1/"
-	i=0
-	while :; do
-		case $CLIENT in
-		wget) page=$(docker exec "$WRAPPER" timeout 5 wget -qO- "$url" 2>/dev/null) || page= ;;
-		curl) page=$(docker exec "$WRAPPER" curl -fsS -m 5 "$url" 2>/dev/null) || page= ;;
-		*) page=$(nerdctl_in run --rm --network host "$IMAGE" \
-			busybox timeout 5 busybox wget -qO- "$url" 2>/dev/null) || page= ;;
-		esac
-		i=$((i + 1))
-		if [ -n "$page" ] || [ "$i" -ge 3 ]; then
-			echo "$page"
-			return
-		fi
-		sleep 1
-	done
 }
 
 main() {
@@ -112,7 +37,7 @@ main() {
 	remove_containers
 
 	# The first container publishes two ports, both with automatic host ports.
-	start_server "$FIRST" -p 80 -p 81
+	run_server "$FIRST" -p 80 -p 81 || error "nerdctl run $FIRST failed: $RUN_OUT"
 	wait_inside "$FIRST" 80
 	wait_inside "$FIRST" 81
 	first80=$(host_port "$FIRST" 80)
@@ -124,7 +49,7 @@ main() {
 	done
 
 	# The second container asks for one automatic host port.
-	start_server "$SECOND" -p 80
+	run_server "$SECOND" -p 80 || error "nerdctl run $SECOND failed: $RUN_OUT"
 	wait_inside "$SECOND" 80
 	second80=$(host_port "$SECOND" 80)
 	log "$SECOND: 80/tcp on host port $second80"
