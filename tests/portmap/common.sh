@@ -78,3 +78,13 @@ fetch() {
 		sleep 1
 	done
 }
+
+# begin: checks the wrapper, picks the client, and clears our containers now
+# and on exit.
+begin() {
+	check_wrapper
+	pick_client
+	log "connecting from inside $WRAPPER with: $CLIENT"
+	trap remove_containers EXIT
+	remove_containers
+}

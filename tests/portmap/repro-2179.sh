@@ -26,11 +26,7 @@ SECOND=repro2179-second
 . "$(dirname "$0")/common.sh"
 
 main() {
-	check_wrapper
-	pick_client
-	log "connecting from inside $WRAPPER with: $CLIENT"
-	trap remove_containers EXIT
-	remove_containers
+	begin
 
 	run_server "$FIRST" -p "$PORT:80" || error "nerdctl run $FIRST failed: $RUN_OUT"
 	wait_inside "$FIRST" 80

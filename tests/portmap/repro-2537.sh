@@ -30,11 +30,7 @@ host_port() {
 }
 
 main() {
-	check_wrapper
-	pick_client
-	log "connecting from inside $WRAPPER with: $CLIENT"
-	trap remove_containers EXIT
-	remove_containers
+	begin
 
 	# The first container publishes two ports, both with automatic host ports.
 	run_server "$FIRST" -p 80 -p 81 || error "nerdctl run $FIRST failed: $RUN_OUT"
