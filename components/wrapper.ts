@@ -17,7 +17,7 @@ export interface WrapperArgs {
     dockerHost?: string;
 }
 
-export const PRELOAD_DIR = "/preload";
+const PRELOAD_DIR = "/preload";
 
 // Without --privileged, the least that lets containerd mount, set up
 // networks and manage cgroups; some inner containers may still fail.
