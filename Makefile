@@ -5,7 +5,8 @@ NEW_STACK_BASE ?= nerdctl-dind/base:bookworm
 
 export NDIND_CACHE ?= $(HOME)/.cache/nerdctl-dind
 PULUMI_VERSION := $(shell node -p "require('./package.json').dependencies['@pulumi/pulumi']")
-export PATH := $(NDIND_CACHE)/pulumi/v$(PULUMI_VERSION)/bin:$(PATH)
+# Go's usual install folder last, for shells whose profile did not add it.
+export PATH := $(NDIND_CACHE)/pulumi/v$(PULUMI_VERSION)/bin:$(PATH):/usr/local/go/bin
 # State stays on this machine, in the checkout (git-ignored); no Pulumi Cloud.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.state
 # Stacks hold no secrets, so an empty passphrase keeps runs unattended.
