@@ -18,7 +18,7 @@ export PULUMI_NODEJS_TRANSPILE_ONLY := true
 
 PULUMI := pulumi --non-interactive --stack $(STACK)
 
-.PHONY: toolchain stack up preview destroy purge test test-unit test-nerdctl test-e2e shell doctor bench repro-unpatched
+.PHONY: toolchain stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched
 
 toolchain:
 	@sh toolchain/install.sh
@@ -59,7 +59,7 @@ repro-unpatched: toolchain
 doctor:
 	@sh scripts/doctor.sh $(CURDIR)/lib/$(STACK)/containerd
 
-test: toolchain test-unit test-nerdctl test-e2e
+test: toolchain test-unit test-provider test-nerdctl test-e2e
 
 test-unit:
 	npx tsc --noEmit -p .
@@ -67,6 +67,10 @@ test-unit:
 
 test-e2e:
 	npx mocha --timeout 1800000 'tests/e2e/**/*.test.ts'
+
+# Our provider plugin's own tests (diff rules, commands, docker calls against a fake docker).
+test-provider:
+	cd provider && GOFLAGS="-mod=mod -buildvcs=false" go test -count=1 ./...
 
 # nerdctl's own unit tests for the packages our patches touch, patched tree.
 test-nerdctl:

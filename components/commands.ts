@@ -1,7 +1,6 @@
 // Host-side commands that run one of scripts/ in the wrapper with docker exec.
 import * as pulumi from "@pulumi/pulumi";
 import { LocalCommand } from "./providers/local-command";
-import { dockerEnv } from "./providers/run";
 
 export interface ExecArgs {
     container: string;
@@ -17,4 +16,8 @@ export function execInWrapper(name: string, args: ExecArgs, opts: pulumi.CustomR
         environment: dockerEnv(args.dockerHost),
         triggers: args.triggers,
     }, opts);
+}
+
+export function dockerEnv(dockerHost: string | undefined): Record<string, string> {
+    return dockerHost ? { DOCKER_HOST: dockerHost } : {};
 }

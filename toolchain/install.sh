@@ -26,6 +26,7 @@ npm_modules() {
 step "npm modules" npm_modules
 step "Docker engine" sh toolchain/docker-engine.sh
 step "Pulumi CLI" sh toolchain/pulumi-cli.sh
+step "ndind provider" sh toolchain/provider.sh
 step "offline images" sh toolchain/base-image.sh
 step "container bundle" sh nerdctl/build.sh >/dev/null
 log "toolchain ready in $(($(date +%s) - start)) s"

@@ -61,11 +61,4 @@ else
 	echo "$LANGHOST_SDK" >"$BIN/pulumi-language-nodejs.version"
 fi
 
-# The shim that runs dynamic providers (pulumi.dynamic) ships in the sdk module.
-SHIM=pulumi-resource-pulumi-nodejs
-if [ ! -x "$BIN/$SHIM" ]; then
-	module_copy "github.com/pulumi/pulumi/sdk/v3@v$V" "$OUT/src/sdk"
-	install -m 0755 "$OUT/src/sdk/nodejs/dist/$SHIM" "$BIN/$SHIM"
-fi
-
 log "pulumi $("$BIN/pulumi" version) ready: PATH=$BIN:\$PATH"

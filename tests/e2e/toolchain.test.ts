@@ -1,6 +1,6 @@
-// What `make toolchain` promises: the pinned Pulumi CLI and its Node.js hosts, a Docker
-// engine that runs privileged containers, and a bundle whose every binary
-// reports its pinned version.
+// What `make toolchain` promises: the pinned Pulumi CLI and its Node.js hosts, our
+// provider plugin at its version, a Docker engine that runs privileged
+// containers, and a bundle whose every binary reports its pinned version.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -20,11 +20,16 @@ describe("toolchain", () => {
         assert.match(must("pulumi", ["version"]), new RegExp(`^v${pkg.dependencies["@pulumi/pulumi"].replace(/\./g, "\\.")}\\b`));
     });
 
-    it("the Node.js language host and the dynamic provider host are on the PATH", () => {
-        for (const plugin of ["pulumi-language-nodejs", "pulumi-resource-pulumi-nodejs"]) {
-            assert.ok(must("sh", ["-c", `command -v ${plugin}`]).trim(), plugin);
-        }
+    it("the Node.js language host is on the PATH", () => {
+        assert.ok(must("sh", ["-c", "command -v pulumi-language-nodejs"]).trim());
         assert.match(must("pulumi", ["about", "--json"]), /"name":\s*"nodejs"/);
+    });
+
+    it("our provider plugin is installed at the version the resources ask for", () => {
+        const version = fs.readFileSync(path.join(ROOT, "provider", "VERSION"), "utf8").trim();
+        const plugins = JSON.parse(must("pulumi", ["plugin", "ls", "--json"])) as { name: string; kind: string; version: string }[];
+        assert.ok(plugins.some((p) => p.kind === "resource" && p.name === "ndind" && p.version === version),
+            `no resource plugin ndind ${version} in: ${JSON.stringify(plugins)}`);
     });
 
     it("a Docker engine answers and runs privileged containers", () => {

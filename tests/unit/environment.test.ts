@@ -38,7 +38,7 @@ describe("environment graph", () => {
             "nerdctl-dind:index:Storage", "nerdctl-dind:index:Verify", "nerdctl-dind:index:Wrapper",
             "nerdctl-dind:index:WrapperImage",
             COMMAND, COMMAND, COMMAND, COMMAND, COMMAND, CONTAINER, IMAGE,
-        ]);
+        ].sort());
         for (const r of recorded.filter((r) => r.type !== "nerdctl-dind:index:NerdctlEnvironment")) {
             assert.ok(r.name.startsWith("env-dev-"), `${r.name} is not named after its component`);
         }

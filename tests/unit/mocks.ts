@@ -16,9 +16,9 @@ export interface Recorded {
 
 export const recorded: Recorded[] = [];
 
-export const IMAGE = "pulumi-nodejs:dynamic/docker:Image";
-export const CONTAINER = "pulumi-nodejs:dynamic/docker:Container";
-export const COMMAND = "pulumi-nodejs:dynamic/command:Local";
+export const IMAGE = "ndind:index:Image";
+export const CONTAINER = "ndind:index:Container";
+export const COMMAND = "ndind:index:Command";
 
 export const VERIFY_STDOUT = [
     "### images",

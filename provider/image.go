@@ -1,0 +1,95 @@
+// ndind:index:Image, a Docker image built by the engine's legacy builder
+// (works with every engine and client here; BuildKit needs buildx, which the
+// newer docker CLI lacks). Rebuilt, as a replacement, when anything it is
+// built from changes; an image already labelled with the same content hash
+// is reused unbuilt. Deleting it keeps the image, as build cache.
+//
+// Inputs: name, context, contextPaths (what the build reads, relative to the
+// context: only these are sent), dockerfile (relative to the context),
+// buildArgs, contentHash, dockerHost?. Outputs: the inputs plus imageId; the
+// resource's ID is the image ID too.
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+type image struct{}
+
+var imageKeys = []string{"name", "context", "contextPaths", "dockerfile", "buildArgs", "contentHash", "dockerHost"}
+
+const contentHashLabel = "nerdctl-dind.content-hash"
+
+// The context goes as a tar of just what the build reads, not the whole folder.
+const buildScript = `cd "$1" && shift && tar -cf - $PATHS | docker build "$@" -`
+
+func (image) diff(olds, news resource.PropertyMap) diffResult {
+	changed := changedKeys(olds, news, imageKeys)
+	return diffResult{changed: changed, replaces: changed}
+}
+
+func (image) create(inputs resource.PropertyMap) (string, resource.PropertyMap, error) {
+	env := dockerEnv(str(inputs, "dockerHost"))
+	env["DOCKER_BUILDKIT"] = "0"
+	name, hash := str(inputs, "name"), str(inputs, "contentHash")
+	label := ""
+	if out, err := run("docker", []string{"image", "inspect", "-f",
+		fmt.Sprintf(`{{index .Config.Labels %q}}`, contentHashLabel), name}, env, ""); err == nil {
+		label = strings.TrimSpace(out.stdout)
+	}
+	if label != hash {
+		env["PATHS"] = strings.Join(strList(inputs, "contextPaths"), " ")
+		args := append([]string{"-c", buildScript, "sh", str(inputs, "context")}, buildArgs(inputs)...)
+		if _, err := run("sh", args, env, ""); err != nil {
+			return "", nil, err
+		}
+	}
+	out, err := run("docker", []string{"image", "inspect", "-f", "{{.Id}}", name}, env, "")
+	if err != nil {
+		return "", nil, err
+	}
+	id := strings.TrimSpace(out.stdout)
+	return id, withOutputs(inputs, map[string]string{"imageId": id}), nil
+}
+
+// buildArgs: the `docker build` arguments after the context.
+func buildArgs(inputs resource.PropertyMap) []string {
+	args := []string{"-q", "-f", str(inputs, "dockerfile"), "-t", str(inputs, "name"),
+		"--label", contentHashLabel + "=" + str(inputs, "contentHash")}
+	values := strMap(inputs, "buildArgs")
+	names := make([]string, 0, len(values))
+	for k := range values {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		args = append(args, "--build-arg", k+"="+values[k])
+	}
+	return args
+}
+
+func (image) read(id string, state resource.PropertyMap) (bool, error) {
+	return succeeds("docker", []string{"image", "inspect", id}, dockerEnv(str(state, "dockerHost"))), nil
+}
+
+// Every change replaces, so update only records the new inputs.
+func (image) update(_ string, olds, news resource.PropertyMap) (resource.PropertyMap, error) {
+	return merge(olds, news), nil
+}
+
+func (image) delete(string, resource.PropertyMap) error {
+	return nil // kept on purpose: a later `up` rebuilds in seconds
+}
+
+// merge: the old state with the new inputs over it.
+func merge(olds, news resource.PropertyMap) resource.PropertyMap {
+	state := olds.Copy()
+	for k, v := range news {
+		state[k] = v
+	}
+	return state
+}

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+const (
+	commandType   = "ndind:index:Command"
+	imageType     = "ndind:index:Image"
+	containerType = "ndind:index:Container"
+)
+
+var ctx = context.Background()
+
+func wire(t *testing.T, m resource.PropertyMap) *structpb.Struct {
+	t.Helper()
+	s, err := plugin.MarshalProperties(m, marshal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func unwire(t *testing.T, s *structpb.Struct) resource.PropertyMap {
+	t.Helper()
+	m, err := props(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// fakeDocker puts a `docker` first on the PATH that logs each call (its
+// arguments, DOCKER_HOST, DOCKER_BUILDKIT and what it read on stdin) and
+// answers from the environment: FAKE_LABEL for the content-hash label,
+// FAKE_MISSING=1 to fail every inspect. It returns the log's path.
+func fakeDocker(t *testing.T) string {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log")
+	script := `#!/bin/sh
+{ echo "docker $* host=${DOCKER_HOST:-} buildkit=${DOCKER_BUILDKIT:-}"; } >>"` + log + `"
+case "$1 $2" in
+"image inspect"|"container inspect")
+	[ "${FAKE_MISSING:-}" != 1 ] || { echo "Error: No such object: $3" >&2; exit 1; }
+	case "$*" in *Labels*) echo "${FAKE_LABEL:-}" ;; *.Id*) echo "sha256:built" ;; esac ;;
+"run -d") echo "  container-id  " ;;
+build*) tar -tf - | sort | tr '\n' ' ' >>"` + log + `"; echo >>"` + log + `" ;;
+esac
+`
+	if err := os.WriteFile(filepath.Join(dir, "docker"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return log
+}
+
+func readLog(t *testing.T, log string) string {
+	t.Helper()
+	b, err := os.ReadFile(log)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestPluginInfoAndSchema(t *testing.T) {
+	s := newServer()
+	info, _ := s.GetPluginInfo(ctx, nil)
+	b, err := os.ReadFile("VERSION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.GetVersion() != strings.TrimSpace(string(b)) || info.GetVersion() == "" {
+		t.Errorf("version %q, VERSION says %q", info.GetVersion(), b)
+	}
+	schema, _ := s.GetSchema(ctx, &pulumirpc.GetSchemaRequest{})
+	var parsed struct{ Name, Version string }
+	if err := json.Unmarshal([]byte(schema.GetSchema()), &parsed); err != nil || parsed.Name != "ndind" || parsed.Version != info.GetVersion() {
+		t.Errorf("schema %q: %v", schema.GetSchema(), err)
+	}
+}
+
+func TestUnknownType(t *testing.T) {
+	_, err := newServer().Check(ctx, &pulumirpc.CheckRequest{Type: "ndind:index:Nothing"})
+	if err == nil || !strings.Contains(err.Error(), `no resource type "ndind:index:Nothing"`) {
+		t.Errorf("got %v", err)
+	}
+}
+
+// An unknown input arrives as a sentinel string and must survive as unknown.
+func TestDiffOverTheWireKeepsUnknowns(t *testing.T) {
+	olds := commandInputs()
+	news := with(olds, "triggers", resource.NewArrayProperty([]resource.PropertyValue{unknown()}))
+	resp, err := newServer().Diff(ctx, &pulumirpc.DiffRequest{
+		Urn:  "urn:pulumi:dev::nerdctl-dind::nerdctl-dind:index:Verify$" + commandType + "::verify-run",
+		Olds: wire(t, olds), News: wire(t, news),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetChanges() != pulumirpc.DiffResponse_DIFF_SOME || strings.Join(resp.GetReplaces(), ",") != "triggers" {
+		t.Errorf("got %v", resp)
+	}
+}
+
+func TestCommandLifecycle(t *testing.T) {
+	s := newServer()
+	dir := t.TempDir()
+	inputs := resource.NewPropertyMapFromMap(map[string]interface{}{
+		"create":      `echo "made $NAME in $(pwd)"; echo warn >&2; touch made`,
+		"delete":      `rm made; echo deleted`,
+		"dir":         dir,
+		"environment": map[string]interface{}{"NAME": "x"},
+	})
+	created, err := s.Create(ctx, &pulumirpc.CreateRequest{Type: commandType, Properties: wire(t, inputs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(created.GetId()) != 16 {
+		t.Errorf("id %q is not 8 random bytes in hex", created.GetId())
+	}
+	state := unwire(t, created.GetProperties())
+	// Output is kept whole: trailing newline included.
+	if str(state, "stdout") != "made x in "+dir+"\n" || str(state, "stderr") != "warn\n" || str(state, "create") != str(inputs, "create") {
+		t.Errorf("state %v", state)
+	}
+
+	// No update command: update runs create again.
+	updated, err := s.Update(ctx, &pulumirpc.UpdateRequest{Type: commandType, Id: created.GetId(),
+		Olds: created.GetProperties(), News: wire(t, with(inputs, "environment", resource.NewObjectProperty(
+			resource.PropertyMap{"NAME": resource.NewStringProperty("y")})))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := str(unwire(t, updated.GetProperties()), "stdout"); got != "made y in "+dir+"\n" {
+		t.Errorf("update ran %q", got)
+	}
+	withUpdate := with(inputs, "update", resource.NewStringProperty("echo updated"))
+	updated, err = s.Update(ctx, &pulumirpc.UpdateRequest{Type: commandType, Olds: created.GetProperties(), News: wire(t, withUpdate)})
+	if err != nil || str(unwire(t, updated.GetProperties()), "stdout") != "updated\n" {
+		t.Errorf("update: %v %v", updated, err)
+	}
+
+	read, err := s.Read(ctx, &pulumirpc.ReadRequest{Type: commandType, Id: created.GetId(), Properties: created.GetProperties()})
+	if err != nil || read.GetId() != created.GetId() || !unwire(t, read.GetProperties()).DeepEquals(state) {
+		t.Errorf("read changed the state: %v %v", read, err)
+	}
+
+	if _, err := s.Delete(ctx, &pulumirpc.DeleteRequest{Type: commandType, Id: created.GetId(), Properties: created.GetProperties()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "made")); !os.IsNotExist(err) {
+		t.Errorf("delete did not run in dir: %v", err)
+	}
+	// No delete command: nothing to do.
+	if _, err := s.Delete(ctx, &pulumirpc.DeleteRequest{Type: commandType, Properties: wire(t, with(inputs, "delete", resource.PropertyValue{}))}); err != nil {
+		t.Error(err)
+	}
+}
+
+// As before: the last 15 lines of stderr, a blank line, stdout.
+func TestCommandFailureCarriesTheLastLines(t *testing.T) {
+	inputs := resource.NewPropertyMapFromMap(map[string]interface{}{
+		"create": `i=1; while [ $i -le 10 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done; exit 3`,
+	})
+	_, err := newServer().Create(ctx, &pulumirpc.CreateRequest{Type: commandType, Properties: wire(t, inputs)})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if !strings.HasPrefix(lines[0], "sh -c i=1; while") || !strings.HasSuffix(lines[0], "exited 3:") {
+		t.Errorf("first line %q", lines[0])
+	}
+	if len(lines) != 16 || lines[1] != "err 7" || lines[4] != "err 10" || lines[5] != "" || lines[6] != "out 1" || lines[15] != "out 10" {
+		t.Errorf("got %q", err.Error())
+	}
+}
+
+func TestRunCannotStart(t *testing.T) {
+	_, err := run("/nonexistent/prog", nil, nil, "")
+	if err == nil || !strings.HasPrefix(err.Error(), "/nonexistent/prog could not run: ") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// Independent resources are created side by side: two one-second commands
+// take about a second.
+func TestConcurrentCalls(t *testing.T) {
+	s := newServer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := resource.NewPropertyMapFromMap(map[string]interface{}{"create": "sleep 1"})
+			if _, err := s.Create(ctx, &pulumirpc.CreateRequest{Type: commandType, Properties: wire(t, in)}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if d := time.Since(start); d > 1900*time.Millisecond {
+		t.Errorf("three 1 s commands took %v: not run in parallel", d)
+	}
+}
+
+func TestContainer(t *testing.T) {
+	log := fakeDocker(t)
+	s := newServer()
+	inputs := resource.NewPropertyMapFromMap(map[string]interface{}{
+		"name": "w", "image": "sha256:1", "options": []interface{}{"--init", "--label", "a=b c"}, "dockerHost": "tcp://h:1",
+	})
+	created, err := s.Create(ctx, &pulumirpc.CreateRequest{Type: containerType, Properties: wire(t, inputs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.GetId() != "container-id" || !unwire(t, created.GetProperties()).DeepEquals(inputs) {
+		t.Errorf("got %v", created)
+	}
+	if got := readLog(t, log); got != "docker run -d --name w --init --label a=b c sha256:1 host=tcp://h:1 buildkit=\n" {
+		t.Errorf("ran %q", got)
+	}
+
+	read, err := s.Read(ctx, &pulumirpc.ReadRequest{Type: containerType, Id: "container-id", Properties: created.GetProperties()})
+	if err != nil || read.GetId() != "container-id" {
+		t.Errorf("read: %v %v", read, err)
+	}
+	if _, err := s.Delete(ctx, &pulumirpc.DeleteRequest{Type: containerType, Id: "container-id", Properties: created.GetProperties()}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(readLog(t, log), "docker container inspect container-id host=tcp://h:1 buildkit=\ndocker rm -f container-id host=tcp://h:1 buildkit=\n") {
+		t.Errorf("delete ran %q", readLog(t, log))
+	}
+
+	// Removed behind Pulumi's back: read says gone, delete has nothing to do.
+	t.Setenv("FAKE_MISSING", "1")
+	read, err = s.Read(ctx, &pulumirpc.ReadRequest{Type: containerType, Id: "container-id", Properties: created.GetProperties()})
+	if err != nil || read.GetId() != "" || read.GetProperties() != nil {
+		t.Errorf("read of a removed container: %v %v", read, err)
+	}
+	before := readLog(t, log)
+	if _, err := s.Delete(ctx, &pulumirpc.DeleteRequest{Type: containerType, Id: "container-id", Properties: created.GetProperties()}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.TrimPrefix(readLog(t, log), before), "rm -f") {
+		t.Errorf("removed a missing container")
+	}
+}
+
+func TestImage(t *testing.T) {
+	log := fakeDocker(t)
+	ctxDir := t.TempDir()
+	for _, f := range []string{"dockerfile", "scripts/entry.sh", "nerdctl/out/key/bin", "unrelated"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(ctxDir, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ctxDir, f), []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inputs := with(imageInputs(), "context", resource.NewStringProperty(ctxDir))
+	s := newServer()
+
+	// A label that differs: built, with only the context paths sent.
+	t.Setenv("FAKE_LABEL", "old")
+	created, err := s.Create(ctx, &pulumirpc.CreateRequest{Type: imageType, Properties: wire(t, inputs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := unwire(t, created.GetProperties())
+	if created.GetId() != "sha256:built" || str(state, "imageId") != "sha256:built" || !with(state, "imageId", resource.PropertyValue{}).DeepEquals(inputs) {
+		t.Errorf("got %v", created)
+	}
+	want := "docker image inspect -f {{index .Config.Labels \"nerdctl-dind.content-hash\"}} nerdctl-dind:dev host= buildkit=0\n" +
+		"docker build -q -f dockerfile -t nerdctl-dind:dev --label nerdctl-dind.content-hash=abc " +
+		"--build-arg BASE_IMAGE=alpine:3.18 --build-arg BUNDLE=key - host= buildkit=0\n" +
+		"dockerfile nerdctl/out/key/ nerdctl/out/key/bin scripts/ scripts/entry.sh \n" +
+		"docker image inspect -f {{.Id}} nerdctl-dind:dev host= buildkit=0\n"
+	if got := readLog(t, log); got != want {
+		t.Errorf("ran\n%s\nwant\n%s", got, want)
+	}
+
+	// The same content hash: reused, not built.
+	t.Setenv("FAKE_LABEL", "abc")
+	before := readLog(t, log)
+	if _, err := s.Create(ctx, &pulumirpc.CreateRequest{Type: imageType, Properties: wire(t, inputs)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimPrefix(readLog(t, log), before); strings.Contains(got, "docker build") {
+		t.Errorf("rebuilt an image with the same content hash: %q", got)
+	}
+
+	// Delete keeps the image; read follows it.
+	before = readLog(t, log)
+	if _, err := s.Delete(ctx, &pulumirpc.DeleteRequest{Type: imageType, Id: "sha256:built", Properties: created.GetProperties()}); err != nil {
+		t.Fatal(err)
+	}
+	if readLog(t, log) != before {
+		t.Errorf("delete called docker")
+	}
+	t.Setenv("FAKE_MISSING", "1")
+	if read, err := s.Read(ctx, &pulumirpc.ReadRequest{Type: imageType, Id: "sha256:built", Properties: created.GetProperties()}); err != nil || read.GetId() != "" {
+		t.Errorf("read of a removed image: %v %v", read, err)
+	}
+}
