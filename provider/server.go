@@ -75,18 +75,25 @@ func (s *server) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumir
 	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
 }
 
-// Diff compares the old outputs with the new inputs, as the dynamic
-// providers did: every output that is an input keeps the input's value.
+// oldsAndNews resolves the resource kind and unmarshals a request's old
+// state and new inputs, the first steps of both Diff and Update.
+func (s *server) oldsAndNews(typ, urn string, oldS, newS *structpb.Struct) (kind, resource.PropertyMap, resource.PropertyMap, error) {
+	k, err := s.kindOf(typ, urn)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	olds, err := props(oldS)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	news, err := props(newS)
+	return k, olds, news, err
+}
+
+// Diff compares the old outputs with the new inputs: every output that is
+// an input keeps the input's value.
 func (s *server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	k, err := s.kindOf(req.GetType(), req.GetUrn())
-	if err != nil {
-		return nil, err
-	}
-	olds, err := props(req.GetOlds())
-	if err != nil {
-		return nil, err
-	}
-	news, err := props(req.GetNews())
+	k, olds, news, err := s.oldsAndNews(req.GetType(), req.GetUrn(), req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
@@ -149,15 +156,7 @@ func (s *server) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc
 }
 
 func (s *server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	k, err := s.kindOf(req.GetType(), req.GetUrn())
-	if err != nil {
-		return nil, err
-	}
-	olds, err := props(req.GetOlds())
-	if err != nil {
-		return nil, err
-	}
-	news, err := props(req.GetNews())
+	k, olds, news, err := s.oldsAndNews(req.GetType(), req.GetUrn(), req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
