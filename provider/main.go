@@ -70,15 +70,15 @@ func (s *server) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumirpc
 	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 }
 
-// Configure: as the dynamic providers did, no secrets (the engine unwraps
-// them and keeps their secret bit) and no preview (the engine reports
-// outputs as unknown instead of calling Create or Update during a preview).
+// Configure: no secrets (the engine unwraps them and keeps their secret bit)
+// and no preview (the engine reports outputs as unknown instead of calling
+// Create or Update during a preview), since nothing here may run at preview.
 func (s *server) Configure(context.Context, *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
 	return &pulumirpc.ConfigureResponse{AcceptSecrets: false, SupportsPreview: false}, nil
 }
 
-// Cancel: programs already started run to their end, as they did under the
-// dynamic providers; the engine stops calling once it is cancelled.
+// Cancel: programs already started run to their end (an interrupted `up`
+// leaves no half-made resource); the engine stops calling once cancelled.
 func (s *server) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	return &emptypb.Empty{}, nil
 }
