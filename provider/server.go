@@ -75,14 +75,20 @@ func (s *server) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumir
 	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
 }
 
-// oldsAndNews resolves the resource kind and unmarshals a request's old
-// state and new inputs, the first steps of both Diff and Update.
-func (s *server) oldsAndNews(typ, urn string, oldS, newS *structpb.Struct) (kind, resource.PropertyMap, resource.PropertyMap, error) {
+// kindAndProps resolves the resource kind and unmarshals one of the
+// request's property maps: the first steps of every resource call.
+func (s *server) kindAndProps(typ, urn string, st *structpb.Struct) (kind, resource.PropertyMap, error) {
 	k, err := s.kindOf(typ, urn)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	olds, err := props(oldS)
+	m, err := props(st)
+	return k, m, err
+}
+
+// oldsAndNews is kindAndProps for calls that carry old state and new inputs.
+func (s *server) oldsAndNews(typ, urn string, oldS, newS *structpb.Struct) (kind, resource.PropertyMap, resource.PropertyMap, error) {
+	k, olds, err := s.kindAndProps(typ, urn, oldS)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -118,11 +124,7 @@ func sorted(keys []string) []string {
 }
 
 func (s *server) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
-	k, err := s.kindOf(req.GetType(), req.GetUrn())
-	if err != nil {
-		return nil, err
-	}
-	inputs, err := props(req.GetProperties())
+	k, inputs, err := s.kindAndProps(req.GetType(), req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
@@ -140,11 +142,7 @@ func (s *server) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulum
 // Read keeps the state as it is, or returns no ID when the resource is gone,
 // so that `pulumi refresh` drops it and the next `up` makes it again.
 func (s *server) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	k, err := s.kindOf(req.GetType(), req.GetUrn())
-	if err != nil {
-		return nil, err
-	}
-	state, err := props(req.GetProperties())
+	k, state, err := s.kindAndProps(req.GetType(), req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
@@ -172,11 +170,7 @@ func (s *server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulum
 }
 
 func (s *server) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
-	k, err := s.kindOf(req.GetType(), req.GetUrn())
-	if err != nil {
-		return nil, err
-	}
-	state, err := props(req.GetProperties())
+	k, state, err := s.kindAndProps(req.GetType(), req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
