@@ -15,9 +15,7 @@ OUT=$NDIND_CACHE/provider
 STAMP=$OUT/installed
 PLUGIN=${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-ndind-v$VERSION/$NAME
 
-# Go's usual install folder, and the CLI built by pulumi-cli.sh, for shells
-# whose PATH lacks them.
-PATH=$PATH:/usr/local/go/bin
+# The CLI built by pulumi-cli.sh, for shells whose PATH lacks it.
 PULUMI_BIN=$NDIND_CACHE/pulumi/v$(npm_pin @pulumi/pulumi)/bin
 [ ! -x "$PULUMI_BIN/pulumi" ] || PATH=$PULUMI_BIN:$PATH
 
@@ -29,7 +27,7 @@ bin=$OUT/$key/$NAME
 if [ -x "$bin" ]; then
 	log "$NAME $VERSION ($key) already built"
 else
-	command -v go >/dev/null || die "Go is needed to build $NAME; install it in /usr/local/go"
+	command -v go >/dev/null || die "Go is needed to build $NAME: put it on the PATH"
 	log "building $NAME $VERSION ($key) from $SRC"
 	mkdir -p "$OUT/$key"
 	(cd "$SRC" && GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -ldflags "-s -w" -o "$bin.new" .)
