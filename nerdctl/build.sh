@@ -165,8 +165,8 @@ build_nerdctl() {
 
 apt_install() {
 	say "installing $* with apt-get"
-	{ apt-get install -y --no-install-recommends "$@" ||
-		{ apt-get update && apt-get install -y --no-install-recommends "$@"; }; } >&2 ||
+	{ apt_get install -y --no-install-recommends "$@" ||
+		{ apt_get update && apt_get install -y --no-install-recommends "$@"; }; } >&2 ||
 		die "apt-get install $* failed"
 }
 

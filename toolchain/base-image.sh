@@ -22,8 +22,8 @@ BUSYBOX_TAR="$DIR/busybox.tar"
 need() {
 	command -v "$1" >/dev/null && return 0
 	log "installing $2 from Debian"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+	apt_get update -qq
+	apt_get install -y -qq "$2" >/dev/null
 }
 
 make_base_tar() {

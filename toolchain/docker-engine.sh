@@ -11,8 +11,8 @@ install_packages() {
 	command -v dockerd >/dev/null && command -v iptables >/dev/null &&
 		command -v jq >/dev/null && command -v capsh >/dev/null && return 0
 	log "installing docker.io, iptables, jq, libcap2-bin from Debian"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io iptables jq libcap2-bin >/dev/null
+	apt_get update -qq
+	apt_get install -y -qq docker.io iptables jq libcap2-bin >/dev/null
 }
 
 # True when the bounding set lacks a capability the kernel knows, which makes

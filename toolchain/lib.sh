@@ -17,6 +17,9 @@ log() { printf '%s. >>> %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*"; }
 warn() { log "WARNING: $*" >&2; }
 die() { log "ERROR: $*" >&2; exit 1; }
 
+# apt-get that waits for another apt run to finish instead of failing at once.
+apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+
 # The version of an npm dependency as pinned in package.json: the one place
 # the Pulumi SDK, the providers' SDKs and their plugins take their versions from.
 npm_pin() {
