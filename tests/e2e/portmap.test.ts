@@ -1,5 +1,5 @@
-// Port mapping for real (issue 4): the reproductions pass on our patched
-// nerdctl, and a port published on both layers answers on the host.
+// Port mapping for real (issues 4 and 12): the reproductions pass on our
+// patched nerdctl, and a port published on both layers answers on the host.
 import * as assert from "assert";
 import * as path from "path";
 import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, must, requirePrerequisites, ROOT, run, Stack, waitFor } from "./harness";
@@ -22,9 +22,15 @@ describe("port mapping (end to end)", function () {
     });
     after(() => s?.remove());
 
-    for (const bug of ["2537", "2179"]) {
-        it(`nerdctl #${bug}: the reproduction passes on our patched build`, () => {
-            const r = run("sh", [path.join(ROOT, "tests", "portmap", `repro-${bug}.sh`), s.container, BUSYBOX]);
+    const reproductions: [string, string][] = [
+        ["repro-2537.sh", "nerdctl #2537 (automatic ports collide)"],
+        ["repro-2179.sh", "nerdctl #2179 (a published port is given again)"],
+        ["repro-2699.sh", "nerdctl #2699 (kill, stop and exit leave the rules)"],
+        ["repro-host-socket.sh", "a port a host server listens on is given"],
+    ];
+    for (const [script, bug] of reproductions) {
+        it(`${bug}: the reproduction passes on our patched build`, () => {
+            const r = run("sh", [path.join(ROOT, "tests", "portmap", script), s.container, BUSYBOX]);
             assert.strictEqual(r.code, 0, r.out);
             assert.match(r.out, /PASS/);
         });

@@ -13,8 +13,10 @@ error() { log "ERROR: $*" >&2; exit 2; }
 
 nerdctl_in() { docker exec "$WRAPPER" "$NERDCTL" "$@"; }
 
+# Scripts with more containers list the others in MORE (space-separated).
 remove_containers() {
-	nerdctl_in rm -f "$FIRST" "$SECOND" >/dev/null 2>&1 || true
+	# shellcheck disable=SC2086 # one name per word
+	nerdctl_in rm -f "$FIRST" "$SECOND" ${MORE:-} >/dev/null 2>&1 || true
 }
 
 check_wrapper() {
