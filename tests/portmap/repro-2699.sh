@@ -81,8 +81,9 @@ main() {
 	nerdctl_in kill "$FIRST" >/dev/null || error "nerdctl kill $FIRST failed"
 	take_port "$SECOND" "after nerdctl kill $FIRST"
 
-	log "nerdctl stop $SECOND"
-	nerdctl_in stop "$SECOND" >/dev/null || error "nerdctl stop $SECOND failed"
+	# -t 1: httpd as PID 1 ignores SIGTERM, so stop goes on to SIGKILL after 1 s.
+	log "nerdctl stop -t 1 $SECOND"
+	nerdctl_in stop -t 1 "$SECOND" >/dev/null || error "nerdctl stop $SECOND failed"
 	run_exiting_server "$EXITED"
 
 	log "telling $EXITED's main process to exit"
