@@ -1,11 +1,13 @@
-// Host-side commands that run one of scripts/ in the wrapper with docker exec.
+// Host-side commands that talk to the stack's engine: one of scripts/ run in
+// the wrapper with docker exec, or any docker command line.
 import * as pulumi from "@pulumi/pulumi";
 import { LocalCommand } from "./providers/local-command";
+import { EngineRef, engineEnv } from "./engine";
 
 export interface ExecArgs {
     container: string;
     script: string;
-    dockerHost?: string;
+    engine: EngineRef;
     /** The command runs again (is replaced) when any of these change. */
     triggers: pulumi.Input<unknown>[];
 }
@@ -13,11 +15,28 @@ export interface ExecArgs {
 export function execInWrapper(name: string, args: ExecArgs, opts: pulumi.CustomResourceOptions): LocalCommand {
     return new LocalCommand(name, {
         create: `docker exec ${args.container} ${args.script}`,
-        environment: dockerEnv(args.dockerHost),
+        environment: engineEnv(args.engine),
         triggers: args.triggers,
     }, opts);
 }
 
-export function dockerEnv(dockerHost: string | undefined): Record<string, string> {
-    return dockerHost ? { DOCKER_HOST: dockerHost } : {};
+export interface EngineCommandArgs {
+    /** sh command lines; `docker` in them goes to the engine. */
+    create: string;
+    update?: string;
+    delete?: string;
+    engine: EngineRef;
+    /** Variables the command lines read, beside the engine's own. */
+    environment?: Record<string, string>;
+    dir?: string;
+    triggers?: pulumi.Input<unknown>[];
+}
+
+/** A command run here whose docker calls go to the stack's engine (its host may be another machine). */
+export function engineCommand(name: string, args: EngineCommandArgs, opts: pulumi.CustomResourceOptions): LocalCommand {
+    return new LocalCommand(name, {
+        create: args.create, update: args.update, delete: args.delete, dir: args.dir,
+        environment: { ...args.environment, ...engineEnv(args.engine) },
+        triggers: args.triggers,
+    }, opts);
 }

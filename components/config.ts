@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { cacheDir, contextEndpoint, Engine, isRemoteAddress, probeEngine, TlsMaterial, writeTls } from "./engine";
 
 export interface Versions {
     containerd: string;
@@ -31,7 +32,10 @@ export interface Settings {
     preload: string[];
     destroyDeletesStorage: boolean;
     privileged: boolean;
-    dockerHost?: string;
+    /** Where every docker call goes; storageDir is a folder on that engine's host. */
+    engine: Engine;
+    /** tcp:// engines: the client certificate, CA and key (secrets; written to a private folder at run time). */
+    tls?: TlsMaterial;
 }
 
 /** Config values as Pulumi hands them over, before validation. */
@@ -48,6 +52,18 @@ export interface RawSettings {
     destroyDeletesStorage?: unknown;
     privileged?: unknown;
     dockerHost?: unknown;
+    dockerContext?: unknown;
+    dockerTlsCa?: unknown;
+    dockerTlsCert?: unknown;
+    dockerTlsKey?: unknown;
+    /** Names of the settings that were set with --secret. */
+    secretKeys?: string[];
+}
+
+/** What parseSettings may ask outside itself; tests give their own. */
+export interface Lookups {
+    /** A Docker context's endpoint, undefined when there is no such context. */
+    contextEndpoint(name: string): string | undefined;
 }
 
 /** Written into the storage folder so that no two stacks share one. */
@@ -63,7 +79,8 @@ const VERSION = /^\d+\.\d+\.\d+$/;
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const PORT = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9.]+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/;
 
-export function parseSettings(raw: RawSettings, project: string, stack: string, projectRoot: string): Settings {
+export function parseSettings(raw: RawSettings, project: string, stack: string, projectRoot: string,
+    lookups: Lookups = { contextEndpoint }): Settings {
     const problems: string[] = [];
     const key = (name: string) => `${project}:${name}`;
     const str = (name: keyof RawSettings, value: unknown): string => {
@@ -105,22 +122,96 @@ export function parseSettings(raw: RawSettings, project: string, stack: string, 
         nerdctl: version("nerdctlVersion"),
     };
     const nerdctlPatches = bool("nerdctlPatches", raw.nerdctlPatches ?? true);
-    const storageDir = checkStorage(str("storageDir", raw.storageDir ?? ""), project, stack, projectRoot, key, problems);
+    const { engine, tls } = checkEngine(raw, str, key, problems, lookups);
+    const storageDir = engine.remote
+        ? checkRemoteStorage(str("storageDir", raw.storageDir ?? ""), stack, engine, key, problems)
+        : checkStorage(str("storageDir", raw.storageDir ?? ""), project, stack, projectRoot, key, problems);
     const ports = checkPorts(list("ports", raw.ports), key("ports"), problems);
     const preload = checkPreload(list("preload", raw.preload), projectRoot, key("preload"), problems);
     const destroyDeletesStorage = bool("destroyDeletesStorage", raw.destroyDeletesStorage ?? false);
     const privileged = bool("privileged", raw.privileged ?? true);
-    const dockerHost = str("dockerHost", raw.dockerHost ?? "") || undefined;
-    if (dockerHost && !/^(unix|tcp|ssh|npipe):\/\/./.test(dockerHost)) {
-        problems.push(`${key("dockerHost")} is "${dockerHost}": give unix://, tcp:// or ssh:// followed by the address, or leave it empty`);
-    }
 
     if (problems.length > 0) throw new SettingsError(problems);
     return Object.freeze({
         project, stack, projectRoot, baseImage, versions: Object.freeze(versions), nerdctlPatches, storageDir,
         ports: Object.freeze(ports) as PortMapping[], preload: Object.freeze(preload) as string[],
-        destroyDeletesStorage, privileged, dockerHost,
+        destroyDeletesStorage, privileged, engine: Object.freeze(engine), tls,
     });
+}
+
+const SSH_HOST = /^ssh:\/\/(?:[A-Za-z0-9._-]+@)?(?:[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(?::\d{1,5})?(?:\/[^\s]*)?$/;
+const TCP_HOST = /^tcp:\/\/(?:[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):\d{1,5}$/;
+const CONTEXT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/;
+const PEM_FILE = { dockerTlsCa: "ca.pem", dockerTlsCert: "cert.pem", dockerTlsKey: "key.pem" } as const;
+const LOOPBACK = /^tcp:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\]):/;
+
+/** dockerHost or dockerContext (not both), and TLS material only where it is used. */
+function checkEngine(raw: RawSettings, str: (n: keyof RawSettings, v: unknown) => string,
+    key: (n: string) => string, problems: string[], lookups: Lookups): { engine: Engine; tls?: TlsMaterial } {
+    const host = str("dockerHost", raw.dockerHost ?? "");
+    const context = str("dockerContext", raw.dockerContext ?? "");
+    const pems = (["dockerTlsCa", "dockerTlsCert", "dockerTlsKey"] as const).map((n) => [n, str(n, raw[n] ?? "")] as const);
+    const given = pems.filter(([, v]) => v !== "");
+    const local: Engine = { ref: {}, remote: false, name: "the local engine" };
+
+    if (given.length > 0) {
+        if (!host.startsWith("tcp://")) {
+            problems.push(`${given.map(([n]) => key(n)).join(", ")}: TLS material is for a tcp:// dockerHost only; ` +
+                `remove it (pulumi config rm) or set dockerHost to tcp://HOST:2376`);
+        } else if (given.length < 3) {
+            const missing = pems.filter(([, v]) => v === "").map(([n]) => n);
+            problems.push(`${missing.map(key).join(", ")} not set: give all three, e.g. ` +
+                `pulumi config set --secret ${missing[0]} -- "$(cat ${PEM_FILE[missing[0]]})"`);
+        }
+        for (const [n, v] of given) {
+            if (!v.includes("-----BEGIN ")) problems.push(`${key(n)} is not PEM text (no "-----BEGIN" line): give the file's content, not its path`);
+            if (!(raw.secretKeys ?? []).includes(key(n))) {
+                problems.push(`${key(n)} is stored in plain text: set it again with pulumi config set --secret ${n} -- "$(cat ${PEM_FILE[n]})"`);
+            }
+        }
+    }
+    if (host && context) {
+        problems.push(`${key("dockerHost")} and ${key("dockerContext")} are both set: give one (pulumi config rm the other)`);
+        return { engine: local };
+    }
+    if (context) {
+        if (!CONTEXT_NAME.test(context)) {
+            problems.push(`${key("dockerContext")} is "${context}": give the name of a Docker context (docker context ls)`);
+            return { engine: local };
+        }
+        const endpoint = lookups.contextEndpoint(context);
+        if (endpoint === undefined) {
+            problems.push(`${key("dockerContext")} is "${context}": no such Docker context here; make it with docker context create, or see docker context ls`);
+            return { engine: local };
+        }
+        return { engine: { ref: { dockerContext: context }, remote: isRemoteAddress(endpoint), name: `Docker context ${context} (${endpoint})` } };
+    }
+    if (!host) return { engine: local };
+    if (host.startsWith("unix://")) return { engine: { ref: { dockerHost: host }, remote: false, name: host } };
+    if (host.startsWith("ssh://") && !SSH_HOST.test(host)) {
+        problems.push(`${key("dockerHost")} is "${host}": write ssh://[USER@]HOST[:PORT], e.g. ssh://dev@build1.example.com`);
+    } else if (host.startsWith("tcp://") && !TCP_HOST.test(host)) {
+        problems.push(`${key("dockerHost")} is "${host}": write tcp://HOST:PORT, e.g. tcp://build1.example.com:2376`);
+    } else if (host.startsWith("tcp://") && given.length === 0 && !LOOPBACK.test(host)) {
+        problems.push(`${key("dockerHost")} is "${host}": plain tcp:// gives root on that host to anyone who reaches the port; ` +
+            `set dockerTlsCa, dockerTlsCert and dockerTlsKey (as secrets), or use ssh://`);
+    } else if (!/^(tcp|ssh):\/\//.test(host)) {
+        problems.push(`${key("dockerHost")} is "${host}": give ssh://, tcp:// or unix:// followed by the address, or leave it empty`);
+    }
+    const tls = given.length === 3 ? { ca: pems[0][1], cert: pems[1][1], key: pems[2][1] } : undefined;
+    return { engine: { ref: { dockerHost: host }, remote: true, name: host }, tls };
+}
+
+/** On a remote engine the folder is on that host: only its form can be checked here. */
+function checkRemoteStorage(value: string, stack: string, engine: Engine,
+    key: (n: string) => string, problems: string[]): string {
+    const fallback = `/var/lib/nerdctl-dind/${stack}`;
+    if (value === "") return fallback;
+    if (!path.posix.isAbsolute(value) || path.posix.normalize(value) === "/") {
+        problems.push(`${key("storageDir")} is "${value}": give an absolute folder on ${engine.name}, e.g. ${fallback}`);
+        return value;
+    }
+    return path.posix.normalize(value).replace(/\/$/, "");
 }
 
 function checkStorage(value: string, project: string, stack: string, root: string,
@@ -217,6 +308,29 @@ export function loadSettings(projectRoot: string): Settings {
         destroyDeletesStorage: config.getObject<unknown>("destroyDeletesStorage"),
         privileged: config.getObject<unknown>("privileged"),
         dockerHost: config.get("dockerHost"),
+        dockerContext: config.get("dockerContext"),
+        dockerTlsCa: config.get("dockerTlsCa"),
+        dockerTlsCert: config.get("dockerTlsCert"),
+        dockerTlsKey: config.get("dockerTlsKey"),
+        secretKeys: secretKeys(),
     };
-    return parseSettings(raw, pulumi.getProject(), pulumi.getStack(), projectRoot);
+    const s = parseSettings(raw, pulumi.getProject(), pulumi.getStack(), projectRoot);
+    if (!s.engine.remote) return s;
+    const engine = s.tls
+        ? { ...s.engine, ref: { ...s.engine.ref, dockerCertPath: writeTls(cacheDir(), s.project, s.stack, s.tls) } }
+        : s.engine;
+    // Cheap and bounded (one ssh or docker call, 10 s at most), so a wrong host fails at preview.
+    const problem = probeEngine(engine);
+    if (problem) throw new SettingsError([problem]);
+    return Object.freeze({ ...s, engine: Object.freeze(engine) });
+}
+
+// The Pulumi CLI names the settings set with --secret in this variable.
+function secretKeys(): string[] {
+    try {
+        const keys: unknown = JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]");
+        return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === "string") : [];
+    } catch {
+        return [];
+    }
 }

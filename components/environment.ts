@@ -31,23 +31,26 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
             projectRoot: s.projectRoot, versions: s.versions, nerdctlPatches: s.nerdctlPatches,
         }, parent);
         const image = new WrapperImage(`${name}-image`, {
-            projectRoot: s.projectRoot, name: imageName(s.stack), baseImage: s.baseImage, bundle, dockerHost: s.dockerHost,
+            projectRoot: s.projectRoot, name: imageName(s.stack), baseImage: s.baseImage, bundle, engine: s.engine,
         }, parent);
         const storage = new Storage(`${name}-storage`, {
             dir: s.storageDir, owner: `${s.project}/${s.stack}`, deleteOnDestroy: s.destroyDeletesStorage,
+            engine: s.engine, image: imageName(s.stack), imageBuild: image.image,
         }, parent);
+        // A remote engine's host cannot see local tarballs: prepare streams them instead.
         const wrapper = new Wrapper(`${name}-wrapper`, {
-            name: wrapperName, image: image.imageId, storage, ports: s.ports, preload: s.preload, privileged: s.privileged,
-            dockerHost: s.dockerHost,
+            name: wrapperName, image: image.imageId, storage, ports: s.ports, preload: s.engine.remote ? [] : s.preload,
+            privileged: s.privileged, engine: s.engine.ref,
         }, parent);
         const prepare = new Prepare(`${name}-prepare`, {
-            container: wrapperName, dockerHost: s.dockerHost, wrapperId: wrapper.container.id, preload: s.preload,
+            container: wrapperName, engine: s.engine, wrapperId: wrapper.container.id, preload: s.preload,
+            projectRoot: s.projectRoot,
         }, parent);
         const verify = new Verify(`${name}-verify`, {
-            container: wrapperName, dockerHost: s.dockerHost, triggers: [wrapper.container.id, prepare.report],
+            container: wrapperName, engine: s.engine.ref, triggers: [wrapper.container.id, prepare.report],
         }, parent);
         const report = new HostReport(`${name}-report`, {
-            container: wrapperName, dockerHost: s.dockerHost, wrapperId: wrapper.container.id,
+            container: wrapperName, engine: s.engine.ref, wrapperId: wrapper.container.id,
         }, { parent: this, dependsOn: [prepare] });
 
         this.containerName = wrapper.container.name;

@@ -8,13 +8,15 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Bundle } from "./bundle";
 import { DockerImage } from "./providers/docker-image";
+import { Engine } from "./engine";
+import { copyBaseImage } from "./base-image";
 
 export interface WrapperImageArgs {
     projectRoot: string;
     name: string;
     baseImage: string;
     bundle: Bundle;
-    dockerHost?: string;
+    engine: Engine;
 }
 
 export class WrapperImage extends pulumi.ComponentResource {
@@ -26,6 +28,9 @@ export class WrapperImage extends pulumi.ComponentResource {
     constructor(name: string, args: WrapperImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:WrapperImage", name, {}, opts);
         const buildArgs = { BASE_IMAGE: args.baseImage, BUNDLE: args.bundle.key };
+        const before = args.engine.remote
+            ? [copyBaseImage(`${name}-base`, args.baseImage, args.engine, { parent: this })]
+            : [];
         this.image = new DockerImage(`${name}-build`, {
             name: args.name,
             context: args.projectRoot,
@@ -33,8 +38,8 @@ export class WrapperImage extends pulumi.ComponentResource {
             dockerfile: "dockerfile",
             buildArgs,
             contentHash: contentHash(args.projectRoot, buildArgs),
-            dockerHost: args.dockerHost,
-        }, { parent: this, dependsOn: [args.bundle.build] });
+            ...args.engine.ref,
+        }, { parent: this, dependsOn: [args.bundle.build, ...before] });
         this.imageName = this.image.name;
         this.imageId = this.image.imageId;
         this.registerOutputs({ imageName: this.imageName, imageId: this.imageId });

@@ -1,14 +1,19 @@
 // Runs scripts/prepare.sh in the wrapper: waits for containerd by probing it,
-// loads the preload tarballs that are not stored yet, and reports.
+// loads the preload tarballs that are not stored yet, and reports. On a
+// remote engine the tarballs are streamed from here over the engine
+// connection (components/host/prepare-remote.sh), not bind-mounted.
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalCommand } from "./providers/local-command";
-import { execInWrapper } from "./commands";
+import { engineCommand, execInWrapper } from "./commands";
+import { Engine } from "./engine";
 
 export interface PrepareArgs {
     container: string;
-    dockerHost?: string;
+    engine: Engine;
     wrapperId: pulumi.Input<string>;
     preload: string[];
+    projectRoot: string;
 }
 
 export class Prepare extends pulumi.ComponentResource {
@@ -18,13 +23,27 @@ export class Prepare extends pulumi.ComponentResource {
 
     constructor(name: string, args: PrepareArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Prepare", name, {}, opts);
-        this.run = execInWrapper(`${name}-run`, {
-            container: args.container,
-            script: "/scripts/prepare.sh",
-            dockerHost: args.dockerHost,
-            triggers: [args.wrapperId, ...args.preload],
-        }, { parent: this });
+        const triggers = [args.wrapperId, ...args.preload];
+        this.run = args.engine.remote
+            ? engineCommand(`${name}-run`, {
+                create: ["sh", path.join("components", "host", "prepare-remote.sh"), args.container, ...args.preload].map(quote).join(" "),
+                dir: args.projectRoot,
+                engine: args.engine.ref,
+                environment: { ENGINE_NAME: args.engine.name },
+                triggers,
+            }, { parent: this })
+            : execInWrapper(`${name}-run`, {
+                container: args.container,
+                script: "/scripts/prepare.sh",
+                engine: args.engine.ref,
+                triggers,
+            }, { parent: this });
         this.report = this.run.stdout;
         this.registerOutputs({ report: this.report });
     }
+}
+
+/** One sh word, whatever the text. */
+export function quote(word: string): string {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
 }

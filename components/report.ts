@@ -3,11 +3,12 @@
 // the environment needs), one verdict a line. A FAIL fails the update.
 import * as pulumi from "@pulumi/pulumi";
 import { execInWrapper } from "./commands";
+import { EngineRef } from "./engine";
 import { LocalCommand } from "./providers/local-command";
 
 export interface HostReportArgs {
     container: string;
-    dockerHost?: string;
+    engine: EngineRef;
     wrapperId: pulumi.Input<string>;
 }
 
@@ -20,7 +21,7 @@ export class HostReport extends pulumi.ComponentResource {
         this.run = execInWrapper(`${name}-run`, {
             container: args.container,
             script: "/scripts/doctor.sh /var/lib/containerd",
-            dockerHost: args.dockerHost,
+            engine: args.engine,
             triggers: [args.wrapperId],
         }, { parent: this });
         this.text = this.run.stdout;

@@ -1,19 +1,42 @@
 // The host folder that outlives the wrapper: containerd's root and nerdctl's
 // state (names, logs, port records) live here, on a real filesystem so that
-// overlayfs never stacks on overlayfs. Kept on destroy unless asked.
+// overlayfs never stacks on overlayfs. Kept on destroy unless asked. On a
+// remote engine the folder is on that engine's host, made and deleted by a
+// one-off container of the wrapper image run by that engine.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalCommand } from "./providers/local-command";
 import { OWNER_FILE } from "./config";
+import { engineCommand } from "./commands";
+import { Engine } from "./engine";
 
 export interface StorageArgs {
     dir: string;
     owner: string;
     deleteOnDestroy: boolean;
+    engine: Engine;
+    /** Remote engines: an image on that engine with /bin/sh (the wrapper image's tag), and what makes it. */
+    image: string;
+    imageBuild: pulumi.Resource;
 }
 
 const CREATE = `mkdir -p "$DIR/containerd" "$DIR/nerdctl" && printf '%s\\n' "$OWNER" > "$DIR/${OWNER_FILE}" && echo "storage: $DIR"`;
 const DELETE = `if [ "$DELETE_ON_DESTROY" = true ]; then rm -rf "$DIR" && echo "storage: deleted $DIR"; else echo "storage: kept $DIR"; fi`;
+
+// The same on the engine's host: its parent folder bind-mounted at /host.
+// docker creates a missing parent; the owner check that preview makes for
+// a local folder happens here, naming the host.
+const ON_HOST = `docker run --rm --entrypoint /bin/sh -v "$PARENT:/host" -e NAME -e OWNER -e DIR -e ENGINE_NAME "$IMAGE" -c`;
+const REMOTE_CREATE = `${ON_HOST} '
+f="/host/$NAME/${OWNER_FILE}"
+if [ -f "$f" ] && [ "$(cat "$f")" != "$OWNER" ]; then
+    echo "storage: $DIR on $ENGINE_NAME holds the images of stack $(cat "$f"); give this stack a folder of its own (storageDir)" >&2
+    exit 1
+fi
+mkdir -p "/host/$NAME/containerd" "/host/$NAME/nerdctl" && printf "%s\\n" "$OWNER" >"$f" && echo "storage: $DIR on $ENGINE_NAME"
+' || { echo "storage: $DIR could not be made on $ENGINE_NAME" >&2; exit 1; }`;
+const REMOTE_DELETE = `if [ "$DELETE_ON_DESTROY" != true ]; then echo "storage: kept $DIR on $ENGINE_NAME"; exit 0; fi
+${ON_HOST} 'rm -rf "/host/$NAME"' && echo "storage: deleted $DIR on $ENGINE_NAME"`;
 
 export class Storage extends pulumi.ComponentResource {
     readonly dir: string;
@@ -28,16 +51,23 @@ export class Storage extends pulumi.ComponentResource {
         this.nerdctlDir = path.join(args.dir, "nerdctl");
         // `update` is set so that toggling deleteOnDestroy or moving the folder
         // updates in place: a replacement would run DELETE on the old folder.
-        this.folder = new LocalCommand(`${name}-folder`, {
-            create: CREATE,
-            update: CREATE,
-            delete: DELETE,
-            environment: {
-                DIR: args.dir,
-                OWNER: args.owner,
-                DELETE_ON_DESTROY: String(args.deleteOnDestroy),
-            },
-        }, { parent: this });
+        const environment = {
+            DIR: args.dir,
+            OWNER: args.owner,
+            DELETE_ON_DESTROY: String(args.deleteOnDestroy),
+        };
+        this.folder = args.engine.remote
+            ? engineCommand(`${name}-folder`, {
+                create: REMOTE_CREATE,
+                update: REMOTE_CREATE,
+                delete: REMOTE_DELETE,
+                engine: args.engine.ref,
+                environment: {
+                    ...environment, PARENT: path.posix.dirname(args.dir), NAME: path.posix.basename(args.dir),
+                    IMAGE: args.image, ENGINE_NAME: args.engine.name,
+                },
+            }, { parent: this, dependsOn: [args.imageBuild] })
+            : new LocalCommand(`${name}-folder`, { create: CREATE, update: CREATE, delete: DELETE, environment }, { parent: this });
         this.registerOutputs({ dir: this.dir });
     }
 }

@@ -3,10 +3,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LocalCommand } from "./providers/local-command";
 import { execInWrapper } from "./commands";
+import { EngineRef } from "./engine";
 
 export interface VerifyArgs {
     container: string;
-    dockerHost?: string;
+    engine: EngineRef;
     triggers: pulumi.Input<unknown>[];
 }
 
@@ -27,7 +28,7 @@ export class Verify extends pulumi.ComponentResource {
         this.run = execInWrapper(`${name}-run`, {
             container: args.container,
             script: "/scripts/verify.sh",
-            dockerHost: args.dockerHost,
+            engine: args.engine,
             triggers: args.triggers,
         }, { parent: this });
         const parsed = this.run.stdout.apply(parseVerifyOutput);

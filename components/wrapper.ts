@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PortMapping } from "./config";
 import { Storage } from "./storage";
 import { DockerContainer } from "./providers/docker-container";
+import { EngineRef } from "./engine";
 
 export interface WrapperArgs {
     name: string;
@@ -14,7 +15,7 @@ export interface WrapperArgs {
     ports: PortMapping[];
     preload: string[];
     privileged: boolean;
-    dockerHost?: string;
+    engine: EngineRef;
 }
 
 const PRELOAD_DIR = "/preload";
@@ -33,7 +34,7 @@ export class Wrapper extends pulumi.ComponentResource {
             name: args.name,
             image: args.image,
             options: runOptions(args),
-            dockerHost: args.dockerHost,
+            ...args.engine,
         }, { parent: this, dependsOn: [args.storage.folder] });
         this.registerOutputs({ name: this.container.name });
     }

@@ -6,7 +6,7 @@
 //
 // Inputs: name, context, contextPaths (what the build reads, relative to the
 // context: only these are sent), dockerfile (relative to the context),
-// buildArgs, contentHash, dockerHost?. Outputs: the inputs plus imageId; the
+// buildArgs, contentHash, dockerHost?, dockerContext?, dockerCertPath?. Outputs: the inputs plus imageId; the
 // resource's ID is the image ID too.
 package main
 
@@ -20,7 +20,7 @@ import (
 
 type image struct{}
 
-var imageKeys = []string{"name", "context", "contextPaths", "dockerfile", "buildArgs", "contentHash", "dockerHost"}
+var imageKeys = append([]string{"name", "context", "contextPaths", "dockerfile", "buildArgs", "contentHash"}, engineKeys...)
 
 const contentHashLabel = "nerdctl-dind.content-hash"
 
@@ -33,7 +33,7 @@ func (image) diff(olds, news resource.PropertyMap) diffResult {
 }
 
 func (image) create(inputs resource.PropertyMap) (string, resource.PropertyMap, error) {
-	env := dockerEnv(str(inputs, "dockerHost"))
+	env := dockerEnv(inputs)
 	env["DOCKER_BUILDKIT"] = "0"
 	name, hash := str(inputs, "name"), str(inputs, "contentHash")
 	label := ""
@@ -45,7 +45,7 @@ func (image) create(inputs resource.PropertyMap) (string, resource.PropertyMap, 
 		env["PATHS"] = strings.Join(strList(inputs, "contextPaths"), " ")
 		args := append([]string{"-c", buildScript, "sh", str(inputs, "context")}, buildArgs(inputs)...)
 		if _, err := run("sh", args, env, ""); err != nil {
-			return "", nil, err
+			return "", nil, fmt.Errorf("building %s on %s: %w", name, engineName(inputs), err)
 		}
 	}
 	out, err := run("docker", []string{"image", "inspect", "-f", "{{.Id}}", name}, env, "")
@@ -73,7 +73,7 @@ func buildArgs(inputs resource.PropertyMap) []string {
 }
 
 func (image) read(id string, state resource.PropertyMap) (bool, error) {
-	return succeeds("docker", []string{"image", "inspect", id}, dockerEnv(str(state, "dockerHost"))), nil
+	return succeeds("docker", []string{"image", "inspect", id}, dockerEnv(state)), nil
 }
 
 // Every change replaces, so update only records the new inputs.

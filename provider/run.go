@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
 // How many lines of a failed program's output its error shows.
@@ -69,10 +71,35 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// dockerEnv points the docker CLI at the stack's engine, if it names one.
-func dockerEnv(dockerHost string) map[string]string {
-	if dockerHost == "" {
-		return map[string]string{}
+// engineKeys: the inputs that name the stack's engine; a change of any of
+// them is a change of engine.
+var engineKeys = []string{"dockerHost", "dockerContext", "dockerCertPath"}
+
+// dockerEnv points the docker CLI at the stack's engine: an address
+// (DOCKER_HOST), a Docker context (DOCKER_CONTEXT), and for tcp:// with TLS
+// the folder holding ca.pem, cert.pem and key.pem. None: the CLI's default.
+func dockerEnv(m resource.PropertyMap) map[string]string {
+	env := map[string]string{}
+	if v := str(m, "dockerHost"); v != "" {
+		env["DOCKER_HOST"] = v
 	}
-	return map[string]string{"DOCKER_HOST": dockerHost}
+	if v := str(m, "dockerContext"); v != "" {
+		env["DOCKER_CONTEXT"] = v
+	}
+	if v := str(m, "dockerCertPath"); v != "" {
+		env["DOCKER_CERT_PATH"] = v
+		env["DOCKER_TLS_VERIFY"] = "1"
+	}
+	return env
+}
+
+// engineName: how an error names the engine it talked to.
+func engineName(m resource.PropertyMap) string {
+	switch {
+	case str(m, "dockerHost") != "":
+		return str(m, "dockerHost")
+	case str(m, "dockerContext") != "":
+		return "Docker context " + str(m, "dockerContext")
+	}
+	return "the local engine"
 }

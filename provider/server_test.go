@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -230,7 +231,8 @@ func TestContainer(t *testing.T) {
 	if created.GetId() != "container-id" || !unwire(t, created.GetProperties()).DeepEquals(inputs) {
 		t.Errorf("got %v", created)
 	}
-	if got := readLog(t, log); got != "docker run -d --name w --init --label a=b c sha256:1 host=tcp://h:1 buildkit=\n" {
+	if got := readLog(t, log); got != "docker container inspect -f {{json .Config.Labels}} w host=tcp://h:1 buildkit=\n"+
+		"docker run -d --name w --init --label a=b c sha256:1 host=tcp://h:1 buildkit=\n" {
 		t.Errorf("ran %q", got)
 	}
 
@@ -314,5 +316,37 @@ func TestImage(t *testing.T) {
 	t.Setenv("FAKE_MISSING", "1")
 	if read, err := s.Read(ctx, &pulumirpc.ReadRequest{Type: imageType, Id: "sha256:built", Properties: created.GetProperties()}); err != nil || read.GetId() != "" {
 		t.Errorf("read of a removed image: %v %v", read, err)
+	}
+}
+
+// A container of the same name with every label asked for is a leftover of
+// a create whose answer was lost: removed first. One without them stays.
+func TestContainerLeftover(t *testing.T) {
+	inputs := resource.NewPropertyMapFromMap(map[string]interface{}{
+		"name": "w", "image": "sha256:1", "options": []interface{}{"--label", "a=b c"},
+	})
+	for labels, removed := range map[string]bool{`{"a":"b c","x":"y"}`: true, `{"a":"other"}`: false} {
+		log := fakeDocker(t)
+		t.Setenv("FAKE_LABEL", labels)
+		if _, err := newServer().Create(ctx, &pulumirpc.CreateRequest{Type: containerType, Properties: wire(t, inputs)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(readLog(t, log), "docker rm -f w "); got != removed {
+			t.Errorf("labels %s: removed=%v, log %q", labels, got, readLog(t, log))
+		}
+	}
+}
+
+func TestDockerEnv(t *testing.T) {
+	m := resource.NewPropertyMapFromMap(map[string]interface{}{"dockerContext": "team", "dockerCertPath": "/tls"})
+	want := map[string]string{"DOCKER_CONTEXT": "team", "DOCKER_CERT_PATH": "/tls", "DOCKER_TLS_VERIFY": "1"}
+	if got := dockerEnv(m); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v", got)
+	}
+	if got := engineName(m); got != "Docker context team" {
+		t.Errorf("engine name %q", got)
+	}
+	if got := dockerEnv(resource.PropertyMap{}); len(got) != 0 {
+		t.Errorf("local engine got %v", got)
 	}
 }

@@ -1,19 +1,27 @@
 #!/bin/sh
 # Run by Pulumi's prepare step in the wrapper: waits for containerd, loads the
 # preload tarballs that are not stored yet, and reports. Safe to run again.
+#   prepare.sh                 tarballs from /preload (the wrapper's host has them)
+#   prepare.sh --no-preload    wait and report only
+#   prepare.sh --stream NAME   one tarball on stdin, its manifest in $NDIND_MANIFEST
+#                              (streamed from the machine running Pulumi when the
+#                              engine is remote: components/host/prepare-remote.sh)
 set -eu
 . /scripts/common.sh
 
 PRELOAD_DIR=/preload
 
-# Image names a tarball holds: docker save's manifest.json RepoTags, or an OCI
-# index's image-name annotations. Empty when it names none.
-tarball_images() {
-	{ tar -xOf "$1" manifest.json 2>/dev/null || tar -xOf "$1" index.json 2>/dev/null || :; } |
-		tr '{}[],' '\n\n\n\n\n' |
+# Image names in a manifest on stdin: docker save's manifest.json RepoTags, or
+# an OCI index's image-name annotations. Empty when it names none.
+manifest_images() {
+	tr '{}[],' '\n\n\n\n\n' |
 		sed -n -e 's/^"RepoTags":"\(.*\)"$/\1/p' -e 's/^"\(.*\)"$/\1/p' \
 			-e 's/.*"io.containerd.image.name":"\([^"]*\)".*/\1/p' |
 		grep -E '^[a-z0-9][^ ]*:[^ /]+$' || :
+}
+
+tarball_images() {
+	{ tar -xOf "$1" manifest.json 2>/dev/null || tar -xOf "$1" index.json 2>/dev/null || :; } | manifest_images
 }
 
 all_present() {
@@ -44,8 +52,26 @@ load_preloads() {
 	log "preload summary: loaded=$loaded present=$present"
 }
 
+# One streamed tarball: "present" when every image it names is stored, else
+# loaded from stdin.
+stream_preload() {
+	images=$(printf '%s' "${NDIND_MANIFEST:-}" | manifest_images)
+	if all_present "$images"; then
+		log "preload $1: present ($(echo $images)), not loaded again"
+		return 0
+	fi
+	log "preload $1: loading (streamed)"
+	nerdctl load >/dev/null 2>"$NDIND_RUN/load.err" ||
+		die "preload $1 could not be loaded: $(tail -n 1 "$NDIND_RUN/load.err")"
+}
+
+if [ "${1:-}" = --stream ]; then
+	wait_for_containerd "${NDIND_READY_TIMEOUT:-60}"
+	stream_preload "$2"
+	exit 0
+fi
 log "/scripts/prepare.sh running"
 wait_for_containerd "${NDIND_READY_TIMEOUT:-60}"
 log "containerd serving: $(containerd --version | cut -d' ' -f3), runc $(runc --version | sed -n 's/^runc version //p'), $(nerdctl --version), iptables $(cat "$NDIND_RUN/iptables-backend")"
-load_preloads
+[ "${1:-}" = --no-preload ] || load_preloads
 log "/scripts/prepare.sh finished"

@@ -4,13 +4,13 @@
 // Served by our plugin (provider/container.go).
 import * as pulumi from "@pulumi/pulumi";
 import { pluginOptions, token } from "./plugin";
+import { EngineRef } from "../engine";
 
-export interface DockerContainerInputs {
+export interface DockerContainerInputs extends EngineRef {
     name: string;
     image: string;
     /** `docker run` options, in order. */
     options: string[];
-    dockerHost?: string;
 }
 
 export class DockerContainer extends pulumi.CustomResource {

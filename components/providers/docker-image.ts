@@ -5,8 +5,9 @@
 // Served by our plugin (provider/image.go).
 import * as pulumi from "@pulumi/pulumi";
 import { pluginOptions, token } from "./plugin";
+import { EngineRef } from "../engine";
 
-export interface DockerImageInputs {
+export interface DockerImageInputs extends EngineRef {
     name: string;
     context: string;
     /** What the build reads, relative to the context: only these are sent. */
@@ -16,7 +17,6 @@ export interface DockerImageInputs {
     buildArgs: Record<string, string>;
     /** Hash of everything the build reads; a change means a rebuild. */
     contentHash: string;
-    dockerHost?: string;
 }
 
 export class DockerImage extends pulumi.CustomResource {

@@ -1,0 +1,30 @@
+// A remote engine may lack the wrapper's base image and have no registry to
+// pull it from (the offline nerdctl-dind/base:bookworm exists only where the
+// toolchain made it). Before the build there, the base image is copied from
+// this machine's engine over the engine connection (docker save | docker
+// load) when that engine has it and the remote one does not.
+import * as pulumi from "@pulumi/pulumi";
+import { engineCommand } from "./commands";
+import { Engine } from "./engine";
+import { LocalCommand } from "./providers/local-command";
+
+// `here` is this machine's default engine: no DOCKER_* variable of the stack's.
+const COPY = `here() { env -u DOCKER_HOST -u DOCKER_CERT_PATH -u DOCKER_TLS_VERIFY DOCKER_CONTEXT=default docker "$@"; }
+if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+    echo "base image $BASE_IMAGE: present on $ENGINE_NAME"
+elif here image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+    echo "base image $BASE_IMAGE: copying from this machine's engine to $ENGINE_NAME"
+    here save "$BASE_IMAGE" | docker load -q
+else
+    echo "base image $BASE_IMAGE: on neither engine; the build on $ENGINE_NAME pulls it"
+fi`;
+
+export function copyBaseImage(name: string, baseImage: string, engine: Engine,
+    opts: pulumi.CustomResourceOptions): LocalCommand {
+    return engineCommand(name, {
+        create: COPY,
+        engine: engine.ref,
+        environment: { BASE_IMAGE: baseImage, ENGINE_NAME: engine.name },
+        triggers: [baseImage, engine.ref],
+    }, opts);
+}
