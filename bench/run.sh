@@ -16,6 +16,14 @@ RESULTS=$here/results.md
 PLOT=$here/results.svg
 PULUMI="pulumi --non-interactive --stack $STACK"
 ROWS=$(mktemp)
+# The same stack on a second Docker host over ssh (tests/remote/host.sh);
+# its port is in this project's test range.
+REMOTE=ndind-bench-remote-$$
+REMOTE_PORT=${BENCH_REMOTE_PORT:-16023}
+REMOTE_DIR=$(mktemp -d)
+RSTACK=bench-remote-$$
+RPULUMI="env PATH=$REMOTE_DIR/bin:$PATH pulumi --non-interactive --stack $RSTACK"
+RDOCKER="env PATH=$REMOTE_DIR/bin:$PATH DOCKER_HOST=ssh://root@127.0.0.1:$REMOTE_PORT docker"
 
 now() { date +%s.%N; }
 since() { echo "$(now) $1" | awk '{ printf "%.3f\n", $1 - $2 }'; }
@@ -50,6 +58,10 @@ cleanup() {
 	$PULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
 	pulumi stack rm --yes --force --stack "$STACK" >/dev/null 2>&1 || :
 	sh bench/plain-up.sh --down "$PLAIN" 2>/dev/null || :
+	$RPULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
+	pulumi stack rm --yes --force --stack "$RSTACK" >/dev/null 2>&1 || :
+	sh tests/remote/host.sh down "$REMOTE" >/dev/null 2>&1 || :
+	rm -rf "$REMOTE_DIR" "Pulumi.$RSTACK.yaml"
 	docker rmi "nerdctl-dind:$STACK" "nerdctl-dind:$PLAIN" >/dev/null 2>&1 || :
 	rm -rf "$STORAGE" "$NDIND_ROOT/lib/$PLAIN" "Pulumi.$STACK.yaml" "$ROWS" "$ROWS.samples"
 }
@@ -74,6 +86,19 @@ pulumi_cycle=$(measure "Pulumi cycle: up + destroy (image cached)" ":" \
 plain_cycle=$(measure "plain docker script cycle: up + down (image cached)" ":" \
 	"sh bench/plain-up.sh $PLAIN $NDIND_ROOT/lib/$PLAIN && sh bench/plain-up.sh --down $PLAIN")
 floor=$(measure "Pulumi floor: up + destroy of an empty program" ":" "sh $here/empty-cycle.sh")
+
+# Against the second host: every docker call goes over ssh.
+measure "remote: second host start (docker run -> docker info over ssh)" "sh tests/remote/host.sh down $REMOTE" \
+	"sh tests/remote/host.sh up $REMOTE $REMOTE_PORT $REMOTE_DIR" >/dev/null
+pulumi stack init "$RSTACK" >/dev/null
+$RPULUMI config set baseImage nerdctl-dind/base:bookworm
+$RPULUMI config set dockerHost "ssh://root@127.0.0.1:$REMOTE_PORT"
+$RPULUMI config set --type string --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"
+rfresh="$RPULUMI destroy --yes --skip-preview; $RDOCKER rmi nerdctl-dind:$RSTACK; docker exec $REMOTE rm -rf /var/lib/nerdctl-dind/$RSTACK"
+measure "remote: first up of a stack (base image already there)" "$rfresh" "$RPULUMI up --yes --skip-preview" >/dev/null
+rwarm=$(measure "remote: up, no change" ":" "$RPULUMI up --yes --skip-preview")
+rdestroy=$(measure "remote: destroy" "$RPULUMI up --yes --skip-preview" "$RPULUMI destroy --yes --skip-preview")
+ldestroy=$(measure "destroy" "$PULUMI up --yes --skip-preview" "$PULUMI destroy --yes --skip-preview")
 
 # Bytes the second up writes into the storage folder: nothing is re-imported.
 $PULUMI up --yes --skip-preview >/dev/null
@@ -105,6 +130,8 @@ ratio() { echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 }'; }
 	echo "| wrapper start -> containerd serving (median, s) | $start | < 2 |"
 	echo "| Pulumi cycle / plain script cycle | $(ratio "$pulumi_cycle" "$plain_cycle") | < 2 |"
 	echo "| Pulumi floor (empty program) / plain script cycle | $(ratio "$floor" "$plain_cycle") | |"
+	echo "| remote / local: up, no change | $(ratio "$rwarm" "$warm") | |"
+	echo "| remote / local: destroy | $(ratio "$rdestroy" "$ldestroy") | |"
 	echo "| wrapper image size (MB) | $(echo "$size" | awk '{ printf "%.0f", $1 / 1e6 }') | |"
 	echo "| storage bytes changed by a second up (du delta) | $((after - before)) | ~0 |"
 	echo "| bytes of files rewritten in storage by a second up | $written | ~0 (containerd's metadata db) |"

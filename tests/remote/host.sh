@@ -24,7 +24,7 @@ image() {
 	key=$(cd "$NDIND_ROOT" && { docker image inspect -f '{{.Id}}' "$BASE_IMAGE"; cat tests/remote/Dockerfile tests/remote/entry.sh toolchain/runc-capfilter.sh; } | cksum | cut -d' ' -f1)
 	tag=nerdctl-dind/remote-host:$key
 	if [ -z "$(docker images -q "$tag")" ]; then
-		log "building $tag (Debian's docker.io and openssh-server; first run only)"
+		log "building $tag (Debian's docker.io and openssh-server; first run only)" >&2
 		(cd "$NDIND_ROOT" && tar -cf - tests/remote toolchain/runc-capfilter.sh |
 			DOCKER_BUILDKIT=0 docker build -q -f tests/remote/Dockerfile --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$tag" - >/dev/null)
 	fi
@@ -65,7 +65,7 @@ up() {
 	docker rm -f "$name" >/dev/null 2>&1 || :
 	t0=$(date +%s.%N)
 	log "starting second Docker host $name: sshd on 127.0.0.1:$port"
-	docker run -d --name "$name" --hostname "$name" --privileged --cgroupns private --init \
+	docker run -d --name "$name" --hostname "$name" --privileged --cgroupns private --init --restart unless-stopped \
 		--label nerdctl-dind.remote-host="$name" \
 		-p "127.0.0.1:$port:22" \
 		-v "$name-docker:/var/lib/docker" -v "$name-data:/var/lib/nerdctl-dind" \

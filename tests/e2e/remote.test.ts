@@ -1,0 +1,187 @@
+// A stack on another Docker host, reached over ssh: the second host is a
+// container of its own (tests/remote/host.sh) with its own dockerd, its own
+// filesystem and sshd on 127.0.0.1 only. Nothing of this machine's folders
+// is shared with it, so whatever the stack needs must go through the engine.
+import * as assert from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, env, must, requirePrerequisites, ROOT, run, Stack, waitFor } from "./harness";
+
+const id = process.pid.toString(36);
+// Host ports of this file: 16000-16999.
+const SSH_PORT = 16022;
+const NOTHING_PORT = 16999;
+const HOST = `ndind-remote-${id}`;
+const ENGINE = `ssh://root@127.0.0.1:${SSH_PORT}`;
+const WEB_PORT = 16180;
+
+/** A command run inside the second host (through this machine's engine, not ssh). */
+function onHost(...args: string[]): ReturnType<typeof run> {
+    return run("docker", ["exec", HOST, ...args]);
+}
+
+describe("remote engine over ssh (end to end)", function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-remote-"));
+    const path0 = env.PATH;
+    let s: Stack;
+    let inWrapper: (...args: string[]) => ReturnType<typeof run>;
+
+    before(() => {
+        requirePrerequisites();
+        const t0 = Date.now();
+        must("sh", ["tests/remote/host.sh", "up", HOST, String(SSH_PORT), dir]);
+        console.log(`      second host up in ${((Date.now() - t0) / 1000).toFixed(2)} s (image cached; docker run -> docker info over ssh)`);
+        // docker's ssh transport runs `ssh` from PATH: this one reads the test's key and known_hosts.
+        env.PATH = `${path.join(dir, "bin")}:${path0}`;
+        s = new Stack(`e2e-${id}-r`, { baseImage: BASE_IMAGE, dockerHost: ENGINE, preload: [BUSYBOX_TAR], ports: [`${WEB_PORT}:8080`] });
+        inWrapper = (...args) => onHost("docker", "exec", s.container, ...args);
+    });
+    after(() => {
+        s?.remove();
+        env.PATH = path0;
+        run("sh", ["tests/remote/host.sh", "down", HOST]);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("the second host answers over ssh, non-interactively", () => {
+        assert.match(must("docker", ["-H", ENGINE, "info", "--format", "{{.Name}}"]), new RegExp(HOST));
+    });
+
+    it("up: the wrapper runs on the second host, built there, with the streamed busybox", () => {
+        assert.notStrictEqual(onHost("docker", "image", "inspect", BASE_IMAGE).code, 0, "the second host had the base image already");
+        s.up();
+        const out = s.outputs();
+        assert.match(String(out.images), /busybox\s+ndind/);
+        assert.match(String(out.prepareReport), /preload summary: loaded=1 present=0 \(streamed to ssh:/);
+        assert.strictEqual(onHost("docker", "inspect", "-f", "{{.State.Running}}", s.container).out.trim(), "true");
+        assert.notStrictEqual(run("docker", ["inspect", s.container]).code, 0, "a wrapper of this stack runs on this machine");
+        assert.strictEqual(onHost("docker", "image", "inspect", BASE_IMAGE).code, 0, "the base image was not copied there");
+        // doctor.sh ran in the wrapper there, so its lines are the second host's.
+        assert.match(String(out.hostReport), /^OK\s+kernel/m);
+        const r = inWrapper("nerdctl", "run", "--rm", BUSYBOX, "echo", "ok");
+        assert.strictEqual(r.out.trim(), "ok", r.out);
+    });
+
+    it("the storage folder is on the second host, not on this machine", () => {
+        const folder = `/var/lib/nerdctl-dind/${s.name}`;
+        assert.strictEqual(s.outputs().storageDir, folder);
+        assert.strictEqual(onHost("test", "-d", `${folder}/containerd/io.containerd.content.v1.content`).code, 0);
+        assert.strictEqual(onHost("cat", `${folder}/.nerdctl-dind-owner`).out.trim(), `nerdctl-dind/${s.name}`);
+        assert.ok(!fs.existsSync(folder), `${folder} exists on this machine`);
+        assert.ok(!fs.existsSync(path.join(ROOT, "lib", s.name)), "lib/<stack> exists on this machine");
+    });
+
+    it("a port published by an inner container answers on the second host", async () => {
+        const r = inWrapper("nerdctl", "run", "-d", "--name", "web", "-p", "8080:80", BUSYBOX,
+            "sh", "-c", "echo hello-from-remote > /www/index.html && exec httpd -f -p 80 -h /www");
+        assert.strictEqual(r.code, 0, r.out);
+        await waitFor("the inner web server on the second host", 30,
+            () => onHost("curl", "-fsS", `http://127.0.0.1:${WEB_PORT}/`).out.includes("hello-from-remote"));
+        assert.notStrictEqual(run("curl", ["-fsS", "--max-time", "2", `http://127.0.0.1:${WEB_PORT}/`]).code, 0,
+            "the port answers on this machine too");
+    });
+
+    it("destroy + up: the image stored on the second host is there again, not streamed again", () => {
+        s.destroy();
+        assert.notStrictEqual(onHost("docker", "inspect", s.container).code, 0, "the wrapper still exists");
+        s.up();
+        assert.match(String(s.outputs().prepareReport), /preload summary: loaded=0 present=1/);
+        assert.match(inWrapper("nerdctl", "images").out, /busybox\s+ndind/);
+    });
+
+    it("a second stack on this machine runs beside it", () => {
+        const local = new Stack(`e2e-${id}-l`, { baseImage: BASE_IMAGE });
+        try {
+            local.up();
+            assert.strictEqual(local.outputs().storageDir, local.storage);
+            assert.strictEqual(must("docker", ["inspect", "-f", "{{.State.Running}}", local.container]).trim(), "true");
+            assert.strictEqual(onHost("docker", "inspect", "-f", "{{.State.Running}}", s.container).out.trim(), "true");
+            assert.doesNotMatch(local.exec("nerdctl", "images").out, /busybox/);
+        } finally {
+            local.remove();
+        }
+    });
+
+    it("a change of engine previews as a replacement, with the old host's storage kept", () => {
+        s.set("dockerHost", "unix:///var/run/docker.sock");
+        try {
+            const preview = JSON.parse(s.pulumi("preview", "--json", "--diff")) as { steps: { op: string; urn: string }[] };
+            const ops = new Map(preview.steps.map((p) => [p.urn.split("::").pop() ?? "", p.op]));
+            const seen = JSON.stringify([...ops]);
+            for (const step of ["image-build", "wrapper-container", "prepare-run", "verify-run"]) {
+                assert.strictEqual(ops.get(`nerdctl-dind-${step}`), "replace", `${step}: ${seen}`);
+            }
+            // An update makes the new folder and never runs the old one's delete.
+            assert.strictEqual(ops.get("nerdctl-dind-storage-folder"), "update", seen);
+        } finally {
+            s.set("dockerHost", ENGINE);
+        }
+    });
+
+    it("the ssh link dropped during up: the next up mends everything", async () => {
+        s.destroy();
+        const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", s.name, "--non-interactive"], { cwd: ROOT, env });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+        child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
+        const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1)));
+        await waitFor("the wrapper's creation to start", 300, () => /wrapper-container creating/.test(out));
+        // Every sshd of the second host, the connections' too: the link is gone.
+        must("docker", ["exec", HOST, "sh", "-c", "kill $(pidof sshd)"]);
+        const code = await exited;
+        console.log(`      up with the link dropped exited ${code}`);
+        assert.notStrictEqual(code, 0, `the up claims success with its link dropped:\n${out}`);
+        must("docker", ["exec", HOST, "/usr/sbin/sshd", "-e"]);
+        s.up();
+        assert.strictEqual(onHost("docker", "inspect", "-f", "{{.State.Running}}", s.container).out.trim(), "true");
+        assert.match(String(s.outputs().images), /busybox\s+ndind/);
+    });
+
+    describe("refusals, each naming the host", () => {
+        let bad: Stack;
+        beforeEach(() => { bad = new Stack(`e2e-${id}-rb`, { baseImage: BASE_IMAGE }); });
+        afterEach(() => bad.remove());
+
+        const resources = () => JSON.parse(bad.pulumi("stack", "export")).deployment.resources ?? [];
+        const cases: [string, string, RegExp][] = [
+            ["an unreachable host", `ssh://root@127.0.0.1:${NOTHING_PORT}`,
+                new RegExp(`ssh://root@127.0.0.1:${NOTHING_PORT} is unreachable: .*Connection refused`)],
+            ["ssh that asks for a password", `ssh://ann@127.0.0.1:${SSH_PORT}`,
+                new RegExp(`ssh://ann@127.0.0.1:${SSH_PORT}: ssh would ask for a password`)],
+        ];
+        for (const [what, host, message] of cases) {
+            it(`refuses ${what} at preview, within seconds`, () => {
+                bad.set("dockerHost", host);
+                const t0 = Date.now();
+                const r = run("pulumi", ["preview", "--stack", bad.name, "--non-interactive"]);
+                assert.notStrictEqual(r.code, 0);
+                assert.match(r.out, message);
+                assert.ok(Date.now() - t0 < 60000, "the refusal took a minute");
+                assert.deepStrictEqual(resources(), []);
+            });
+        }
+
+        it("a host whose engine cannot grant the capabilities: up fails naming it, and mends once it can", () => {
+            // The second host's dockerd runs runc itself, as Debian ships it
+            // (the default runtime is reloaded on SIGHUP; running containers keep theirs).
+            const daemonJson = onHost("cat", "/etc/docker/daemon.json").out;
+            const reload = (json: string) => must("docker", ["exec", HOST, "sh", "-c",
+                `printf '%s\\n' '${json}' >/etc/docker/daemon.json && kill -HUP $(pidof dockerd)`]);
+            bad.set("dockerHost", ENGINE);
+            reload('{"runtimes":{"capfilter":{"path":"/usr/local/bin/runc-capfilter"}},"default-runtime":"runc"}');
+            try {
+                const r = run("pulumi", ["up", "--yes", "--skip-preview", "--stack", bad.name, "--non-interactive"]);
+                assert.notStrictEqual(r.code, 0);
+                assert.match(r.out, new RegExp(`on ${ENGINE.replace(/\//g, "\\/")}: .*\\n?.*`));
+                assert.match(r.out, /unable to apply caps/);
+                assert.match(r.out, /that engine cannot grant --privileged containers every capability/);
+            } finally {
+                reload(daemonJson.trim());
+            }
+            bad.up();
+            assert.strictEqual(onHost("docker", "inspect", "-f", "{{.State.Running}}", bad.container).out.trim(), "true");
+        });
+    });
+});
