@@ -9,6 +9,12 @@ ADDR=${REPRO_ADDR:-127.0.0.1}
 
 log() { printf '%s. >>> %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*"; }
 fail() { log "FAIL: $*" >&2; exit 1; }
+# problem WHY: a FAIL line, and exit 1 at finish, so that one run shows every case.
+problem() {
+	log "FAIL: $*" >&2
+	FAILED=1
+}
+finish() { [ -z "${FAILED:-}" ] || exit 1; }
 error() { log "ERROR: $*" >&2; exit 2; }
 
 nerdctl_in() { docker exec "$WRAPPER" "$NERDCTL" "$@"; }

@@ -17,97 +17,99 @@
 # env:  NERDCTL     nerdctl inside the wrapper (default: nerdctl)
 #       REPRO_ADDR  address the wrapper connects to (default: 127.0.0.1)
 #       REPRO_CLIENT  wget, curl or inner (default: the first that the wrapper has)
-#       REPRO_PORT  the host port all containers ask for (default: 18699)
-# exit: 0 nerdctl behaves; 1 the bug shows (a "FAIL: ..." line says how);
+#       REPRO_PORT  host port of the kill case (default: 18699); the stop and
+#                   exit cases use REPRO_PORT+1 and REPRO_PORT+2
+# exit: 0 nerdctl behaves; 1 the bug shows (a "FAIL: ..." line per case says how);
 #       2 the check could not run (an "ERROR: ..." line says why).
 set -eu
 
 PORT=${REPRO_PORT:-18699}
 FIRST=repro2699-killed
-SECOND=repro2699-stopped
-EXITED=repro2699-exited
-LAST=repro2699-last
-MORE="$EXITED $LAST"
+SECOND=repro2699-after-kill
+MORE="repro2699-stopped repro2699-after-stop repro2699-exited repro2699-after-exit"
 . "$(dirname "$0")/common.sh"
 
-# expect_answer NAME: traffic to PORT must reach NAME, else "FAIL: WHY".
-expect_answer() {
-	answer=$(fetch "$PORT")
-	[ "$answer" = "$1" ] || fail "$2; traffic to $ADDR:$PORT reaches ${answer:-nobody}, not $1"
-	log "$ADDR:$PORT reaches $1"
-}
-
-# take_port NAME WHEN: NAME asks for PORT, which a container gave up WHEN;
-# nerdctl must start it and the port must reach it.
-take_port() {
-	run_server "$1" -p "$PORT:80" ||
-		fail "nerdctl #2699: $2, nerdctl refused host port $PORT to $1: $RUN_OUT"
-	wait_inside "$1" 80
-	expect_answer "$1" "nerdctl #2699: $2, $1 was given host port $PORT"
-}
-
-# run_exiting_server NAME: a server on PORT whose main process exits by itself
-# once /www/exit exists (the signal-free way for a container's init to end).
-run_exiting_server() {
-	log "nerdctl run -d --name $1 -p $PORT:80 (exits when told to)"
-	nerdctl_in run -d --name "$1" -p "$PORT:80" "$IMAGE" busybox sh -c "
+# run_old NAME PORT: the server whose end is tested. Its main process exits by
+# itself once /www/exit exists (the signal-free way for a container's init to
+# end); until then it serves its name on port 80 like run_server.
+run_old() {
+	log "nerdctl run -d --name $1 -p $2:80"
+	nerdctl_in run -d --name "$1" -p "$2:80" "$IMAGE" busybox sh -c "
 		busybox mkdir -p /www && echo $1 >/www/index.html && busybox httpd -p 80 -h /www &&
-		until [ -e /www/exit ]; do busybox sleep 1; done" >/dev/null ||
-		fail "nerdctl #2699: after $SECOND was stopped, nerdctl refused host port $PORT to $1"
+		until [ -e /www/exit ]; do busybox sleep 1; done" >/dev/null || error "nerdctl run $1 failed"
 	wait_inside "$1" 80
-	expect_answer "$1" "nerdctl #2699: after $SECOND was stopped, $1 was given host port $PORT"
+	[ "$(fetch "$2")" = "$1" ] ||
+		error "$ADDR:$2 does not reach $1: the port is taken by something else, or port forwarding does not work in $WRAPPER"
+	log "$ADDR:$2 reaches $1"
 }
 
-# wait_exited NAME: until nerdctl reports NAME's task as exited.
-wait_exited() {
-	i=0
-	until [ "$(nerdctl_in inspect -f '{{.State.Status}}' "$1" 2>/dev/null)" = exited ]; do
-		i=$((i + 1))
-		[ "$i" -lt 20 ] || error "$1 did not exit"
-		sleep 1
-	done
+# end_old NAME HOW: kill, stop, or exit (the main process ends by itself).
+end_old() {
+	case $2 in
+	kill) log "nerdctl kill $1" && nerdctl_in kill "$1" >/dev/null ;;
+	# -t 1: the sh as PID 1 ignores SIGTERM, so stop goes on to SIGKILL after 1 s.
+	stop) log "nerdctl stop -t 1 $1" && nerdctl_in stop -t 1 "$1" >/dev/null ;;
+	exit)
+		log "telling $1's main process to exit"
+		nerdctl_in exec "$1" busybox touch /www/exit
+		i=0
+		until [ "$(nerdctl_in inspect -f '{{.State.Status}}' "$1" 2>/dev/null)" = exited ]; do
+			i=$((i + 1))
+			[ "$i" -lt 20 ] || error "$1 did not exit"
+			sleep 1
+		done
+		;;
+	esac || error "could not $2 $1"
+}
+
+# handover HOW OLD NEW PORT: OLD holds PORT and ends by HOW; NEW asks for PORT,
+# which must be granted and reach NEW.
+handover() {
+	run_old "$2" "$4"
+	end_old "$2" "$1"
+	if ! run_server "$3" -p "$4:80"; then
+		problem "nerdctl #2699: after $1 of $2, nerdctl refused host port $4 to $3: $RUN_OUT"
+		return
+	fi
+	wait_inside "$3" 80
+	answer=$(fetch "$4")
+	if [ "$answer" != "$3" ]; then
+		problem "nerdctl #2699: after $1 of $2, $3 was given host port $4; traffic to $ADDR:$4 reaches ${answer:-nobody}, not $3"
+		return
+	fi
+	log "after $1 of $2, $ADDR:$4 reaches $3"
+}
+
+# restart: a stopped container gets its port back on start once the port is
+# free, and is refused while another container holds it.
+restart() {
+	nerdctl_in rm -f "$SECOND" >/dev/null
+	log "nerdctl start $FIRST"
+	out=$(nerdctl_in start "$FIRST" 2>&1) || fail "nerdctl start $FIRST failed: $out"
+	wait_inside "$FIRST" 80
+	answer=$(fetch "$PORT")
+	[ "$answer" = "$FIRST" ] || fail "after nerdctl start $FIRST, traffic to $ADDR:$PORT reaches ${answer:-nobody}"
+	log "$ADDR:$PORT reaches $FIRST again"
+	log "nerdctl start repro2699-stopped, while repro2699-after-stop holds $((PORT + 1))"
+	if out=$(nerdctl_in start repro2699-stopped 2>&1); then
+		fail "nerdctl start repro2699-stopped was accepted although repro2699-after-stop holds host port $((PORT + 1))"
+	fi
+	case $out in
+	*"port is already allocated"*) log "nerdctl refused to start repro2699-stopped: $out" ;;
+	*) fail "nerdctl start repro2699-stopped failed, but not with \"port is already allocated\": $out" ;;
+	esac
+	answer=$(fetch $((PORT + 1)))
+	[ "$answer" = repro2699-after-stop ] || fail "after the refused start, $ADDR:$((PORT + 1)) reaches ${answer:-nobody}"
 }
 
 main() {
 	begin
-
-	run_server "$FIRST" -p "$PORT:80" || error "nerdctl run $FIRST failed: $RUN_OUT"
-	wait_inside "$FIRST" 80
-	[ "$(fetch "$PORT")" = "$FIRST" ] ||
-		error "$ADDR:$PORT does not reach $FIRST: the port is taken by something else, or port forwarding does not work in $WRAPPER"
-	log "$ADDR:$PORT reaches $FIRST"
-
-	log "nerdctl kill $FIRST"
-	nerdctl_in kill "$FIRST" >/dev/null || error "nerdctl kill $FIRST failed"
-	take_port "$SECOND" "after nerdctl kill $FIRST"
-
-	# -t 1: httpd as PID 1 ignores SIGTERM, so stop goes on to SIGKILL after 1 s.
-	log "nerdctl stop -t 1 $SECOND"
-	nerdctl_in stop -t 1 "$SECOND" >/dev/null || error "nerdctl stop $SECOND failed"
-	run_exiting_server "$EXITED"
-
-	log "telling $EXITED's main process to exit"
-	nerdctl_in exec "$EXITED" busybox touch /www/exit || error "nerdctl exec $EXITED failed"
-	wait_exited "$EXITED"
-	take_port "$LAST" "after $EXITED's task exited by itself"
-
-	# A stopped container gets its port back on start, once the port is free,
-	# and is refused while another container holds it.
-	nerdctl_in rm -f "$LAST" >/dev/null
-	log "nerdctl start $FIRST"
-	out=$(nerdctl_in start "$FIRST" 2>&1) || fail "nerdctl start $FIRST failed: $out"
-	wait_inside "$FIRST" 80
-	expect_answer "$FIRST" "after nerdctl start $FIRST"
-	log "nerdctl start $SECOND, while $FIRST holds $PORT"
-	if out=$(nerdctl_in start "$SECOND" 2>&1); then
-		fail "nerdctl start $SECOND was accepted although $FIRST holds host port $PORT"
-	fi
-	case $out in
-	*"port is already allocated"*) log "nerdctl refused to start $SECOND: $out" ;;
-	*) fail "nerdctl start $SECOND failed, but not with \"port is already allocated\": $out" ;;
-	esac
-	expect_answer "$FIRST" "after the refused start of $SECOND"
-	log "PASS: host port $PORT was free again at once after nerdctl kill, nerdctl stop and an exit by itself, and came back to $FIRST on nerdctl start"
+	handover kill "$FIRST" "$SECOND" "$PORT"
+	handover stop repro2699-stopped repro2699-after-stop $((PORT + 1))
+	handover exit repro2699-exited repro2699-after-exit $((PORT + 2))
+	finish
+	restart
+	log "PASS: host ports $PORT-$((PORT + 2)) were free again at once after nerdctl kill, nerdctl stop and an exit by itself; nerdctl start gave $FIRST its port back, and refused repro2699-stopped the port another container held"
 }
 
 main

@@ -53,16 +53,15 @@ host_port() {
 	echo "${listing##*:}"
 }
 
-main() {
-	begin
-
-	# An explicit host port that a host server listens on.
+# explicit_port: an explicit host port that a host server listens on.
+explicit_port() {
 	run_host_server "$FIRST" "$PORT"
 	if run_server "$SECOND" -p "$PORT:80"; then
 		wait_inside "$SECOND" 80
 		answer=$(fetch "$PORT")
 		log "$ADDR:$PORT is answered by: ${answer:-nobody}"
-		fail "$SECOND was started with host port $PORT although $FIRST listens on it; traffic to $ADDR:$PORT reaches ${answer:-nobody}"
+		problem "$SECOND was started with host port $PORT although $FIRST listens on it; traffic to $ADDR:$PORT reaches ${answer:-nobody}"
+		return
 	fi
 	log "nerdctl refused $SECOND: $RUN_OUT"
 	case $RUN_OUT in
@@ -70,24 +69,34 @@ main() {
 	*) fail "nerdctl run $SECOND failed, but not with \"address already in use\" naming port $PORT and the process" ;;
 	esac
 	[ "$(fetch "$PORT")" = "$FIRST" ] || fail "after the refusal, $ADDR:$PORT no longer reaches $FIRST"
+}
 
-	# An automatic host port: the first one nerdctl would hand out gets a
-	# host server on 127.0.0.1, then a container asks for a port on 0.0.0.0.
+# automatic_port: the first port nerdctl would hand out gets a host server on
+# 127.0.0.1, then a container asks for an automatic port on 0.0.0.0.
+automatic_port() {
 	run_server "$PROBE" -p 0.0.0.0::80 || error "nerdctl run $PROBE failed: $RUN_OUT"
 	next=$(host_port "$PROBE" 80)
 	nerdctl_in rm -f "$PROBE" >/dev/null
 	run_host_server "$LOCAL" "127.0.0.1:$next"
-	run_server "$AUTO" -p 0.0.0.0::80 || fail "nerdctl run $AUTO failed: $RUN_OUT"
+	run_server "$AUTO" -p 0.0.0.0::80 || error "nerdctl run $AUTO failed: $RUN_OUT"
 	wait_inside "$AUTO" 80
 	auto=$(host_port "$AUTO" 80)
 	log "$AUTO: 80/tcp on host port $auto"
 	if [ "$auto" = "$next" ]; then
 		answer=$(fetch "$next")
-		fail "$AUTO was given host port $next, on which $LOCAL listens at 127.0.0.1; traffic to $ADDR:$next reaches ${answer:-nobody}"
+		problem "$AUTO was given host port $next, on which $LOCAL listens at 127.0.0.1; traffic to $ADDR:$next reaches ${answer:-nobody}"
+		return
 	fi
 	answer=$(fetch "$auto")
 	[ "$answer" = "$AUTO" ] || fail "traffic to $AUTO's host port $ADDR:$auto reaches ${answer:-nobody}"
 	[ "$(fetch "$next")" = "$LOCAL" ] || fail "$ADDR:$next no longer reaches $LOCAL"
+}
+
+main() {
+	begin
+	explicit_port
+	automatic_port
+	finish
 	log "PASS: host port $PORT, where $FIRST listens, was refused to $SECOND (\"address already in use\", with the process); the automatic port $auto avoided $next, where $LOCAL listens"
 }
 
