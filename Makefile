@@ -18,7 +18,7 @@ export PULUMI_NODEJS_TRANSPILE_ONLY := true
 
 PULUMI := pulumi --non-interactive --stack $(STACK)
 
-.PHONY: toolchain stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched
+.PHONY: toolchain stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched nerdctl-src nerdctl-patches test-upstream
 
 toolchain:
 	@sh toolchain/install.sh
@@ -55,11 +55,20 @@ shell:
 repro-unpatched: toolchain
 	@sh tests/portmap/run-unpatched.sh
 
+# nerdctl/src: a git checkout of the pinned nerdctl with our patches as
+# commits; while it exists the bundle is built from it, edits included.
+nerdctl-src:
+	@sh nerdctl/src.sh
+
+# Its commits after the base, written back as nerdctl/patches/NNNN-*.patch.
+nerdctl-patches:
+	@sh nerdctl/patches.sh
+
 # The host report, run on this machine against the stack's storage folder.
 doctor:
 	@sh scripts/doctor.sh $(CURDIR)/lib/$(STACK)/containerd
 
-test: toolchain test-unit test-provider test-nerdctl test-e2e
+test: toolchain test-unit test-provider test-nerdctl test-upstream test-e2e
 
 test-unit:
 	npx tsc --noEmit -p .
@@ -71,6 +80,11 @@ test-e2e:
 # Our provider plugin's own tests (diff rules, commands, docker calls against a fake docker).
 test-provider:
 	cd provider && GOFLAGS="-mod=mod -buildvcs=false" go test -count=1 ./...
+
+# nerdctl's own integration tests in a throwaway stack: TESTS=regex (default:
+# port mapping and networks), PATCHES=none for nerdctl as released.
+test-upstream: toolchain
+	@sh tests/upstream/run.sh
 
 # nerdctl's own unit tests for the packages our patches touch, patched tree.
 test-nerdctl:

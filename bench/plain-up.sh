@@ -15,13 +15,14 @@ fi
 name=$1
 storage=$2
 key=$(sh nerdctl/build.sh)
-mkdir -p "$storage/containerd" "$storage/nerdctl"
+mkdir -p "$storage/containerd" "$storage/nerdctl" "$storage/buildkit"
 DOCKER_BUILDKIT=0 docker build -q -f dockerfile -t "nerdctl-dind:$name" \
 	--build-arg BASE_IMAGE=nerdctl-dind/base:bookworm --build-arg BUNDLE="$key" . >/dev/null
 docker run -d --name "$name" --privileged --cgroupns private --init --restart unless-stopped \
 	--tmpfs /run:rw,exec,mode=755 \
 	--mount "type=bind,source=$storage/containerd,target=/var/lib/containerd" \
 	--mount "type=bind,source=$storage/nerdctl,target=/var/lib/nerdctl" \
+	--mount "type=bind,source=$storage/buildkit,target=/var/lib/buildkit" \
 	--mount "type=bind,source=$NDIND_CACHE/images/busybox.tar,target=/preload/busybox.tar,readonly" \
 	"nerdctl-dind:$name" >/dev/null
 docker exec "$name" /scripts/prepare.sh >/dev/null

@@ -27,6 +27,8 @@ export interface Settings {
     baseImage: string;
     versions: Versions;
     nerdctlPatches: boolean;
+    /** BuildKit (buildkitd + buildctl) in the bundle, for nerdctl build and compose build. */
+    buildkit: boolean;
     storageDir: string;
     ports: PortMapping[];
     preload: string[];
@@ -46,6 +48,7 @@ export interface RawSettings {
     cniPluginsVersion?: unknown;
     nerdctlVersion?: unknown;
     nerdctlPatches?: unknown;
+    buildkit?: unknown;
     storageDir?: unknown;
     ports?: unknown;
     preload?: unknown;
@@ -122,6 +125,7 @@ export function parseSettings(raw: RawSettings, project: string, stack: string, 
         nerdctl: version("nerdctlVersion"),
     };
     const nerdctlPatches = bool("nerdctlPatches", raw.nerdctlPatches ?? true);
+    const buildkit = bool("buildkit", raw.buildkit ?? true);
     const { engine, tls } = checkEngine(raw, str, key, problems, lookups);
     const storageDir = engine.remote
         ? checkRemoteStorage(str("storageDir", raw.storageDir ?? ""), stack, engine, key, problems)
@@ -133,7 +137,7 @@ export function parseSettings(raw: RawSettings, project: string, stack: string, 
 
     if (problems.length > 0) throw new SettingsError(problems);
     return Object.freeze({
-        project, stack, projectRoot, baseImage, versions: Object.freeze(versions), nerdctlPatches, storageDir,
+        project, stack, projectRoot, baseImage, versions: Object.freeze(versions), nerdctlPatches, buildkit, storageDir,
         ports: Object.freeze(ports) as PortMapping[], preload: Object.freeze(preload) as string[],
         destroyDeletesStorage, privileged, engine: Object.freeze(engine), tls,
     });
@@ -302,6 +306,7 @@ export function loadSettings(projectRoot: string): Settings {
         cniPluginsVersion: config.get("cniPluginsVersion"),
         nerdctlVersion: config.get("nerdctlVersion"),
         nerdctlPatches: config.getObject<unknown>("nerdctlPatches"),
+        buildkit: config.getObject<unknown>("buildkit"),
         storageDir: config.get("storageDir"),
         ports: config.getObject<unknown>("ports"),
         preload: config.getObject<unknown>("preload"),

@@ -1,5 +1,6 @@
 // The whole flow, one child per step: bundle -> image -> storage -> wrapper
-// -> prepare -> verify, and the host report.
+// -> prepare -> verify, and the host report; with nerdctl/src, the step that
+// puts its nerdctl into the running wrapper.
 import * as pulumi from "@pulumi/pulumi";
 import { Settings, Versions } from "./config";
 import { Bundle } from "./bundle";
@@ -9,6 +10,7 @@ import { Wrapper } from "./wrapper";
 import { Prepare } from "./prepare";
 import { ImageEntry, Verify } from "./verify";
 import { HostReport } from "./report";
+import { NerdctlFromSource } from "./nerdctl-source";
 import { containerName, imageName } from "./names";
 
 export class NerdctlEnvironment extends pulumi.ComponentResource {
@@ -28,7 +30,7 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         const wrapperName = containerName(s.stack);
 
         const bundle = new Bundle(`${name}-bundle`, {
-            projectRoot: s.projectRoot, versions: s.versions, nerdctlPatches: s.nerdctlPatches,
+            projectRoot: s.projectRoot, versions: s.versions, nerdctlPatches: s.nerdctlPatches, buildkit: s.buildkit,
         }, parent);
         const image = new WrapperImage(`${name}-image`, {
             projectRoot: s.projectRoot, name: imageName(s.stack), baseImage: s.baseImage, bundle, engine: s.engine,
@@ -42,6 +44,11 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
             name: wrapperName, image: image.imageId, storage, ports: s.ports, preload: s.engine.remote ? [] : s.preload,
             privileged: s.privileged, engine: s.engine.ref,
         }, parent);
+        if (bundle.fromSource) {
+            new NerdctlFromSource(`${name}-nerdctl-src`, {
+                projectRoot: s.projectRoot, container: wrapperName, bundle, wrapperId: wrapper.container.id, engine: s.engine.ref,
+            }, parent);
+        }
         const prepare = new Prepare(`${name}-prepare`, {
             container: wrapperName, engine: s.engine, wrapperId: wrapper.container.id, preload: s.preload,
             projectRoot: s.projectRoot,

@@ -1,7 +1,8 @@
 // The wrapper image: ./dockerfile on the base image, with the bundle and
 // scripts/. It is rebuilt exactly when one of those changes: the content hash
 // covers the dockerfile, every file in scripts/, the base image's name and the
-// bundle key (which already names the versions and the patch series).
+// bundle folder key (the versions and the patch series; built from nerdctl/src,
+// only that: edits there reach the wrapper through the NerdctlFromSource step).
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -27,14 +28,14 @@ export class WrapperImage extends pulumi.ComponentResource {
 
     constructor(name: string, args: WrapperImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:WrapperImage", name, {}, opts);
-        const buildArgs = { BASE_IMAGE: args.baseImage, BUNDLE: args.bundle.key };
+        const buildArgs = { BASE_IMAGE: args.baseImage, BUNDLE: args.bundle.dirKey };
         const before = args.engine.remote
             ? [copyBaseImage(`${name}-base`, args.baseImage, args.engine, { parent: this })]
             : [];
         this.image = new DockerImage(`${name}-build`, {
             name: args.name,
             context: args.projectRoot,
-            contextPaths: ["dockerfile", "scripts", path.join("nerdctl", "out", args.bundle.key)],
+            contextPaths: ["dockerfile", "scripts", path.join("nerdctl", "out", args.bundle.dirKey)],
             dockerfile: "dockerfile",
             buildArgs,
             contentHash: contentHash(args.projectRoot, buildArgs),

@@ -1,8 +1,9 @@
-// The host folder that outlives the wrapper: containerd's root and nerdctl's
-// state (names, logs, port records) live here, on a real filesystem so that
-// overlayfs never stacks on overlayfs. Kept on destroy unless asked. On a
-// remote engine the folder is on that engine's host, made and deleted by a
-// one-off container of the wrapper image run by that engine.
+// The host folder that outlives the wrapper: containerd's root, nerdctl's
+// state (names, logs, port records) and BuildKit's cache database live here,
+// on a real filesystem so that overlayfs never stacks on overlayfs. Kept on
+// destroy unless asked. On a remote engine the folder is on that engine's
+// host, made and deleted by a one-off container of the wrapper image run by
+// that engine.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalCommand } from "./providers/local-command";
@@ -20,7 +21,7 @@ export interface StorageArgs {
     imageBuild: pulumi.Resource;
 }
 
-const CREATE = `mkdir -p "$DIR/containerd" "$DIR/nerdctl" && printf '%s\\n' "$OWNER" > "$DIR/${OWNER_FILE}" && echo "storage: $DIR"`;
+const CREATE = `mkdir -p "$DIR/containerd" "$DIR/nerdctl" "$DIR/buildkit" && printf '%s\\n' "$OWNER" > "$DIR/${OWNER_FILE}" && echo "storage: $DIR"`;
 const DELETE = `if [ "$DELETE_ON_DESTROY" = true ]; then rm -rf "$DIR" && echo "storage: deleted $DIR"; else echo "storage: kept $DIR"; fi`;
 
 // The same on the engine's host: its parent folder bind-mounted at /host.
@@ -33,7 +34,7 @@ if [ -f "$f" ] && [ "$(cat "$f")" != "$OWNER" ]; then
     echo "storage: $DIR on $ENGINE_NAME holds the images of stack $(cat "$f"); give this stack a folder of its own (storageDir)" >&2
     exit 1
 fi
-mkdir -p "/host/$NAME/containerd" "/host/$NAME/nerdctl" && printf "%s\\n" "$OWNER" >"$f" && echo "storage: $DIR on $ENGINE_NAME"
+mkdir -p "/host/$NAME/containerd" "/host/$NAME/nerdctl" "/host/$NAME/buildkit" && printf "%s\\n" "$OWNER" >"$f" && echo "storage: $DIR on $ENGINE_NAME"
 ' || { echo "storage: $DIR could not be made on $ENGINE_NAME" >&2; exit 1; }`;
 const REMOTE_DELETE = `if [ "$DELETE_ON_DESTROY" != true ]; then echo "storage: kept $DIR on $ENGINE_NAME"; exit 0; fi
 ${ON_HOST} 'rm -rf "/host/$NAME"' && echo "storage: deleted $DIR on $ENGINE_NAME"`;
@@ -42,6 +43,7 @@ export class Storage extends pulumi.ComponentResource {
     readonly dir: string;
     readonly containerdDir: string;
     readonly nerdctlDir: string;
+    readonly buildkitDir: string;
     readonly folder: LocalCommand;
 
     constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -49,6 +51,7 @@ export class Storage extends pulumi.ComponentResource {
         this.dir = args.dir;
         this.containerdDir = path.join(args.dir, "containerd");
         this.nerdctlDir = path.join(args.dir, "nerdctl");
+        this.buildkitDir = path.join(args.dir, "buildkit");
         // `update` is set so that toggling deleteOnDestroy or moving the folder
         // updates in place: a replacement would run DELETE on the old folder.
         const environment = {

@@ -55,6 +55,8 @@ export function runOptions(args: WrapperArgs): string[] {
         "--tmpfs", "/run:rw,exec,mode=755",
         ...bind(args.storage.containerdDir, "/var/lib/containerd"),
         ...bind(args.storage.nerdctlDir, "/var/lib/nerdctl"),
+        // Bound even without BuildKit in the bundle: one layout for every stack.
+        ...bind(args.storage.buildkitDir, "/var/lib/buildkit"),
         ...args.preload.flatMap((file) => bind(file, `${PRELOAD_DIR}/${path.basename(file)}`, true)),
         ...args.ports.flatMap((p) => ["--publish", `${p.hostIp.includes(":") ? `[${p.hostIp}]` : p.hostIp}:${p.hostPort}:${p.containerPort}/${p.protocol}`]),
         "--health-cmd", "/scripts/healthcheck.sh",

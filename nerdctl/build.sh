@@ -1,10 +1,16 @@
 #!/bin/sh
-# Builds the bundle (static linux/amd64 containerd, runc, CNI plugins and our
-# patched nerdctl) as a root overlay and prints its KEY as the last stdout
-# line; logs go to stderr. Usage: key=$(nerdctl/build.sh)
-# With --key it only prints the KEY (nothing is downloaded or built).
+# Builds the bundle (static linux/amd64 containerd, runc, CNI plugins, our
+# patched nerdctl, tini and BuildKit) as a root overlay in nerdctl/out/ and
+# prints that folder's name as the last stdout line; logs go to stderr.
+# Usage: dir=nerdctl/out/$(nerdctl/build.sh)
+# With --key it only prints the KEY (nothing is downloaded or built); with
+# --dir-key the name of its folder in nerdctl/out/, which is the KEY except
+# for a bundle built from nerdctl/src: one folder, whatever its content hash.
 #   CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION NERDCTL_VERSION
 #                      default: the Pulumi.yaml config defaults
+#   BUILDKIT_VERSION TINI_VERSION  default: what nerdctl 1.5.0's full release
+#                      bundles (its Dockerfile: BuildKit v0.12.0, tini v0.19.0)
+#   NDIND_BUILDKIT=false   leave BuildKit out
 #   NERDCTL_PATCHES=none   nerdctl without our patches
 #   NDIND_REBUILD=1        rebuild components even when cached
 set -eu
@@ -24,16 +30,35 @@ RUNC_VERSION=$(pin "${RUNC_VERSION:-}" runcVersion)
 CNI_PLUGINS_VERSION=$(pin "${CNI_PLUGINS_VERSION:-}" cniPluginsVersion)
 NERDCTL_VERSION=$(pin "${NERDCTL_VERSION:-}" nerdctlVersion)
 export NERDCTL_VERSION
+BUILDKIT_VERSION=${BUILDKIT_VERSION:-0.12.0}
+TINI_VERSION=${TINI_VERSION:-0.19.0}
+case ${NDIND_BUILDKIT:-true} in
+true | false) ;;
+*) die "NDIND_BUILDKIT is '$NDIND_BUILDKIT': give true or false" ;;
+esac
 
 ntag=$("$here/source.sh" --tag)
-KEY=containerd-${CONTAINERD_VERSION}_runc-${RUNC_VERSION}_cni-${CNI_PLUGINS_VERSION}_nerdctl-${NERDCTL_VERSION}-$ntag
+KEY=containerd-${CONTAINERD_VERSION}_runc-${RUNC_VERSION}_cni-${CNI_PLUGINS_VERSION}_nerdctl-${NERDCTL_VERSION}-${ntag}_tini-$TINI_VERSION
+[ "${NDIND_BUILDKIT:-true}" = false ] || KEY=${KEY}_buildkit-$BUILDKIT_VERSION
+# Built from nerdctl/src, every edit has its own KEY (so the bundle step runs
+# again) but the folders and the nerdctl component are one, rebuilt in place.
+case $ntag in
+src-*) DIRKEY=$(echo "$KEY" | sed "s/-${ntag}_/-src_/") nname=nerdctl-$NERDCTL_VERSION-src ;;
+*) DIRKEY=$KEY nname=nerdctl-$NERDCTL_VERSION-$ntag ;;
+esac
 [ "${1:-}" = --key ] && { echo "$KEY"; exit 0; }
+[ "${1:-}" = --dir-key ] && { echo "$DIRKEY"; exit 0; }
 
 nsrc=$("$here/source.sh")
-# A differing tree means the patches changed while we ran.
-if [ "$nsrc" != "$NDIND_CACHE/src/nerdctl-$NERDCTL_VERSION-$ntag" ] || [ ! -f "$nsrc/.ndind-ready" ]; then
-	die "source.sh gave $nsrc, not the tree of patches $ntag; run again"
-fi
+case $ntag in
+src-*) [ -d "$nsrc/.git" ] || die "source.sh gave $nsrc, not a git tree" ;;
+*)
+	# A differing tree means the patches changed while we ran.
+	if [ "$nsrc" != "$NDIND_CACHE/src/nerdctl-$NERDCTL_VERSION-$ntag" ] || [ ! -f "$nsrc/.ndind-ready" ]; then
+		die "source.sh gave $nsrc, not the tree of patches $ntag; run again"
+	fi
+	;;
+esac
 
 export GOOS=linux GOARCH=amd64 GOFLAGS="-mod=mod -trimpath -buildvcs=false"
 mkdir -p "$NDIND_CACHE/build" "$NDIND_CACHE/bundle"
@@ -82,11 +107,13 @@ assert_version() {
 	esac
 }
 
-# NAME BUILDFN: runs BUILDFN SRC OUT unless $NDIND_CACHE/build/NAME is
-# there; the result lands atomically, so a killed build leaves nothing.
+# NAME BUILDFN [STAMP]: runs BUILDFN SRC OUT unless $NDIND_CACHE/build/NAME
+# is there (built from STAMP, if given); the result lands atomically, so a
+# killed build leaves nothing.
 component() {
 	dest=$NDIND_CACHE/build/$1
-	if [ -f "$dest/.ndind-ready" ] && [ -z "${NDIND_REBUILD:-}" ]; then
+	if [ -f "$dest/.ndind-ready" ] && [ -z "${NDIND_REBUILD:-}" ] &&
+		{ [ -z "${3:-}" ] || grep -qx "stamp=$3" "$dest/.ndind-ready"; }; then
 		say "$1 cached"
 		return
 	fi
@@ -96,7 +123,7 @@ component() {
 	mkdir -p "$tmp/bin"
 	"$2" "$tmp/src" "$tmp/bin"
 	rm -rf "$tmp/src"
-	go version >"$tmp/.ndind-ready"
+	{ go version && echo "stamp=${3:-}"; } >"$tmp/.ndind-ready"
 	rm -rf "$dest"
 	mv -T "$tmp" "$dest"
 	say "built $1 in $(($(date +%s) - t0))s"
@@ -152,8 +179,11 @@ build_cni() {
 }
 
 build_nerdctl() {
-	rev=$(sed -n 's/^NERDCTL_REVISION=//p' "$nsrc/.ndind-ready")
-	[ "$ntag" = unpatched ] || rev=$rev+patches.$ntag
+	case $ntag in
+	unpatched) rev=$(sed -n 's/^NERDCTL_REVISION=//p' "$nsrc/.ndind-ready") ;;
+	src-*) rev=v$NERDCTL_VERSION+$ntag ;;
+	*) rev=$(sed -n 's/^NERDCTL_REVISION=//p' "$nsrc/.ndind-ready")+patches.$ntag ;;
+	esac
 	pkg=github.com/containerd/nerdctl
 	# Built in the patched tree itself (-o outside it); go.sum may gain lines.
 	(cd "$nsrc" && CGO_ENABLED=0 go build -o "$2/nerdctl" \
@@ -161,6 +191,37 @@ build_nerdctl() {
 		./cmd/nerdctl) >&2
 	assert_static "$2/nerdctl"
 	assert_version "$NERDCTL_VERSION" "$2/nerdctl" --version
+}
+
+# Debian's package ships a static tini (tini-static), so no C build is needed.
+build_tini() {
+	mkdir -p "$1"
+	(cd "$1" && apt-get -o APT::Sandbox::User=root download tini) >&2 ||
+		{ apt-get update >&2 && (cd "$1" && apt-get -o APT::Sandbox::User=root download tini) >&2; } ||
+		die "apt-get download tini failed"
+	deb=$(ls "$1"/tini_*.deb)
+	v=$(dpkg-deb -f "$deb" Version)
+	case $v in
+	"$TINI_VERSION"-*) ;;
+	*) die "Debian's tini is $v, not $TINI_VERSION; set TINI_VERSION=${v%%-*}" ;;
+	esac
+	dpkg-deb -x "$deb" "$1/root"
+	cp "$1/root/usr/bin/tini-static" "$2/tini"
+	assert_static "$2/tini"
+	assert_version "tini version $TINI_VERSION" "$2/tini" --version
+}
+
+# As BuildKit's own Dockerfile builds them: no cgo, buildkitd with its
+# static tags (seccomp here only names the profile; runc applies it).
+build_buildkit() {
+	module_tree github.com/moby/buildkit "$BUILDKIT_VERSION" "$1"
+	pkg=github.com/moby/buildkit
+	ld="-s -w -X $pkg/version.Version=v$BUILDKIT_VERSION -X $pkg/version.Revision=v$BUILDKIT_VERSION -X $pkg/version.Package=$pkg"
+	(cd "$1" && CGO_ENABLED=0 go build -o "$2/buildctl" -ldflags "$ld" ./cmd/buildctl &&
+		CGO_ENABLED=0 go build -o "$2/buildkitd" -tags "osusergo netgo static_build seccomp" -ldflags "$ld" ./cmd/buildkitd) >&2
+	assert_static "$2"/*
+	assert_version "v$BUILDKIT_VERSION" "$2/buildkitd" --version
+	assert_version "v$BUILDKIT_VERSION" "$2/buildctl" --version
 }
 
 apt_install() {
@@ -174,41 +235,50 @@ rebuilt=
 component "containerd-$CONTAINERD_VERSION" build_containerd
 component "runc-$RUNC_VERSION" build_runc
 component "cni-plugins-$CNI_PLUGINS_VERSION" build_cni
-component "nerdctl-$NERDCTL_VERSION-$ntag" build_nerdctl
+# Only the one folder of a nerdctl/src build must say which tree it holds.
+case $ntag in src-*) nstamp=$ntag ;; *) nstamp= ;; esac
+component "$nname" build_nerdctl "$nstamp"
+component "tini-$TINI_VERSION" build_tini
+[ "${NDIND_BUILDKIT:-true}" = false ] || component "buildkit-$BUILDKIT_VERSION" build_buildkit
 
 # The bundle and its copy appear by rename, so an existing one is complete.
-bundle=$NDIND_CACHE/bundle/$KEY
-if [ ! -d "$bundle" ] || [ -n "$rebuilt" ]; then
+bundle=$NDIND_CACHE/bundle/$DIRKEY
+if [ ! -d "$bundle" ] || [ -n "$rebuilt" ] || ! grep -qx "NERDCTL_PATCHES=$ntag" "$bundle/usr/local/share/nerdctl-dind/VERSIONS"; then
 	say "assembling bundle $KEY"
 	t=$work/bundle
 	mkdir -p "$t/usr/local/bin" "$t/opt/cni/bin" "$t/usr/local/share/nerdctl-dind"
 	b=$NDIND_CACHE/build
-	cp "$b/containerd-$CONTAINERD_VERSION/bin/"* "$b/runc-$RUNC_VERSION/bin/runc" \
-		"$b/nerdctl-$NERDCTL_VERSION-$ntag/bin/nerdctl" "$t/usr/local/bin/"
-	cp "$b/cni-plugins-$CNI_PLUGINS_VERSION/bin/"* "$t/opt/cni/bin/"
+	# Hard links: components are replaced by rename, never written in place.
+	cp -l "$b/containerd-$CONTAINERD_VERSION/bin/"* "$b/runc-$RUNC_VERSION/bin/runc" \
+		"$b/$nname/bin/nerdctl" "$b/tini-$TINI_VERSION/bin/tini" "$t/usr/local/bin/"
+	[ "${NDIND_BUILDKIT:-true}" = false ] || cp -l "$b/buildkit-$BUILDKIT_VERSION/bin/"* "$t/usr/local/bin/"
+	cp -l "$b/cni-plugins-$CNI_PLUGINS_VERSION/bin/"* "$t/opt/cni/bin/"
 	cat >"$t/usr/local/share/nerdctl-dind/VERSIONS" <<-EOF
 		CONTAINERD_VERSION=$CONTAINERD_VERSION
 		RUNC_VERSION=$RUNC_VERSION
 		CNI_PLUGINS_VERSION=$CNI_PLUGINS_VERSION
 		NERDCTL_VERSION=$NERDCTL_VERSION
 		NERDCTL_PATCHES=$ntag
+		TINI_VERSION=$TINI_VERSION
+		BUILDKIT_VERSION=$([ "${NDIND_BUILDKIT:-true}" = false ] && echo none || echo "$BUILDKIT_VERSION")
 	EOF
 	rm -rf "$bundle"
 	mv -T "$t" "$bundle"
 fi
 
-out=$NDIND_ROOT/nerdctl/out/$KEY
+out=$NDIND_ROOT/nerdctl/out/$DIRKEY
 v=usr/local/share/nerdctl-dind/VERSIONS
 # cp -p keeps times, so a copy older than its bundle is stale.
 if [ ! -f "$out/$v" ] || [ -n "$(find "$bundle/$v" -newer "$out/$v")" ]; then
 	say "copying the bundle to $out"
 	mkdir -p "$NDIND_ROOT/nerdctl/out"
-	outtmp=$(mktemp -d "$NDIND_ROOT/nerdctl/out/.$KEY.XXXXXX")
-	cp -Rp "$bundle/." "$outtmp/"
+	outtmp=$(mktemp -d "$NDIND_ROOT/nerdctl/out/.$DIRKEY.XXXXXX")
+	# Linked when the checkout shares the cache's filesystem, else copied.
+	cp -Rpl "$bundle/." "$outtmp/" 2>/dev/null || { rm -rf "$outtmp" && mkdir "$outtmp" && cp -Rp "$bundle/." "$outtmp/"; }
 	chmod 755 "$outtmp"
 	rm -rf "$out"
 	mv -T "$outtmp" "$out"
 	outtmp=
 fi
 say "bundle ready: $out"
-echo "$KEY"
+echo "$DIRKEY"

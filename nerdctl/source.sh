@@ -1,9 +1,13 @@
 #!/bin/sh
-# Prints (last stdout line) the path of a writable copy of nerdctl's module
-# source with nerdctl/patches/*.patch applied. Logs go to stderr.
+# Prints (last stdout line) the path of the nerdctl source tree to build:
+# nerdctl/src when `make nerdctl-src` made it (edits included, committed or
+# not), else a writable copy of nerdctl's module source with
+# nerdctl/patches/*.patch applied. Logs go to stderr.
 #   NERDCTL_VERSION   default: Pulumi.yaml nerdctlVersion
-#   NERDCTL_PATCHES   "none" leaves the tree unpatched
-# With --tag it only prints the patch series' name (sha12 or "unpatched").
+#   NERDCTL_PATCHES   "none" leaves the tree unpatched (and ignores nerdctl/src)
+#   NDIND_NERDCTL_SRC the editable tree, default nerdctl/src
+# With --tag it only prints the tree's name: sha12 of the patch series,
+# "unpatched", or "src-" + sha12 of nerdctl/src's content.
 set -eu
 . "$(dirname "$0")/../toolchain/lib.sh"
 export LC_ALL=C # glob and sort order = name order
@@ -15,6 +19,25 @@ ver=${NERDCTL_VERSION:-$(pulumi_default nerdctlVersion)}
 ver=${ver#v}
 
 mode=${1:-}
+
+# The editable tree is named by HEAD, the diff against it and every untracked
+# file (cheap: git hashes only what changed), so any edit gives a new name.
+src=${NDIND_NERDCTL_SRC:-$NDIND_ROOT/nerdctl/src}
+if [ "${NERDCTL_PATCHES:-}" != none ] && [ -d "$src/.git" ]; then
+	base=$(cat "$src/.git/ndind-base" 2>/dev/null) || die "$src has no .git/ndind-base: make it with make nerdctl-src"
+	[ "${base%% *}" = "$ver" ] ||
+		die "$src holds nerdctl ${base%% *}, the setting asks for $ver: write its patches back (make nerdctl-patches) and remove it, or set nerdctlVersion ${base%% *}"
+	tag=src-$({
+		git -C "$src" rev-parse HEAD
+		git -C "$src" diff HEAD --binary
+		git -C "$src" ls-files -z -o --exclude-standard | (cd "$src" && xargs -0r sha256sum)
+	} | sha256sum | cut -c1-12)
+	[ "$mode" = --tag ] && { echo "$tag"; exit 0; }
+	say "nerdctl $ver source: $src ($tag)"
+	echo "$src"
+	exit 0
+fi
+
 patchdir=$NDIND_ROOT/nerdctl/patches
 set --
 if [ "${NERDCTL_PATCHES:-}" != none ]; then

@@ -18,3 +18,5 @@ wait_for_containerd() {
 		sleep 0.05
 	done
 }
+
+buildkit_serving() { buildctl debug workers >/dev/null 2>&1; }

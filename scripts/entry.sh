@@ -1,7 +1,8 @@
 #!/bin/sh
 # First process in the wrapper (under docker's --init): prepares the container,
-# then starts containerd and supervises it. Every step is idempotent, because
-# `docker restart` runs this again on the same filesystem.
+# then starts containerd (and buildkitd, when the bundle has it) and supervises
+# them. Every step is idempotent, because `docker restart` runs this again on
+# the same filesystem.
 set -eu
 . /scripts/common.sh
 
@@ -72,23 +73,53 @@ configure_containerd() {
 	log "snapshotter: $snapshotter"
 }
 
-# containerd is restarted whenever it dies, so the environment heals without
-# a Pulumi run; SIGTERM from `docker stop` stops it cleanly.
-supervise_containerd() {
+# NAME FUNCTION: runs FUNCTION (which execs the daemon) in the background and
+# restarts it whenever it dies, so the environment heals without a Pulumi
+# run; SIGTERM (from `docker stop`, through the entry script) stops it cleanly.
+# Log: /var/log/NAME.log.
+supervise() {
 	stopping=0
 	pid=
 	trap 'stopping=1; [ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null || :' TERM INT
 	while :; do
 		started=$(date +%s)
-		containerd >>/var/log/containerd.log 2>&1 &
+		"$2" >>"/var/log/$1.log" 2>&1 &
 		pid=$!
-		echo "$pid" >"$NDIND_RUN/containerd.pid"
-		log "containerd started (pid $pid)"
+		echo "$pid" >"$NDIND_RUN/$1.pid"
+		log "$1 started (pid $pid)"
 		while kill -0 "$pid" 2>/dev/null; do wait "$pid" || :; done
-		[ "$stopping" = 0 ] || { log "containerd stopped"; exit 0; }
-		log "containerd exited; restarting it"
+		[ "$stopping" = 0 ] || { log "$1 stopped"; exit 0; }
+		log "$1 exited; restarting it"
 		# Back off only when it dies at once, so a broken config does not spin.
 		[ $(($(date +%s) - started)) -ge 2 ] || sleep 1
+	done
+}
+
+run_containerd() { exec containerd; }
+
+# BuildKit's containerd worker (as nerdctl's full release runs it, no OCI
+# worker) stores images and snapshots in containerd, in nerdctl's namespace
+# (so FROM sees the images loaded there, and builds land there) and under its
+# snapshotter; its cache database lives in /var/lib/buildkit, a storage folder
+# too. It waits for containerd, because it gives up if containerd is not there.
+run_buildkitd() {
+	until containerd_serving; do sleep 0.1; done
+	exec buildkitd --oci-worker=false --containerd-worker=true --containerd-worker-namespace=default \
+		--containerd-worker-snapshotter="$snapshotter" --root=/var/lib/buildkit
+}
+
+# The daemons, each under its own supervisor; the entry script waits for
+# them and passes SIGTERM on.
+supervise_all() {
+	supervise containerd run_containerd &
+	supervisors=$!
+	if command -v buildkitd >/dev/null; then
+		supervise buildkitd run_buildkitd &
+		supervisors="$supervisors $!"
+	fi
+	trap 'kill -TERM $supervisors 2>/dev/null || :' TERM INT
+	for s in $supervisors; do
+		while kill -0 "$s" 2>/dev/null; do wait "$s" || :; done
 	done
 }
 
@@ -99,5 +130,5 @@ fix_cgroup
 select_iptables
 reset_cni_state
 configure_containerd
-log "/scripts/entry.sh finished; supervising containerd"
-supervise_containerd
+log "/scripts/entry.sh finished; supervising containerd$(command -v buildkitd >/dev/null && echo ' and buildkitd')"
+supervise_all

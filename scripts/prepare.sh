@@ -52,6 +52,18 @@ load_preloads() {
 	log "preload summary: loaded=$loaded present=$present"
 }
 
+# nerdctl build needs buildkitd, which starts once containerd serves; polled.
+wait_for_buildkit() {
+	command -v buildkitd >/dev/null || { log "buildkit: not in this bundle"; return 0; }
+	deadline=$(($(date +%s) + $1))
+	until buildkit_serving; do
+		[ "$(date +%s)" -lt "$deadline" ] ||
+			die "buildkitd is not serving after $1 s; see /var/log/buildkitd.log"
+		sleep 0.05
+	done
+	log "buildkit serving: $(buildkitd --version | cut -d' ' -f3), worker $(buildctl debug workers | sed -n 2p | cut -c1-25)"
+}
+
 # One streamed tarball: "present" when every image it names is stored, else
 # loaded from stdin.
 stream_preload() {
@@ -72,6 +84,7 @@ if [ "${1:-}" = --stream ]; then
 fi
 log "/scripts/prepare.sh running"
 wait_for_containerd "${NDIND_READY_TIMEOUT:-60}"
+wait_for_buildkit "${NDIND_READY_TIMEOUT:-60}"
 log "containerd serving: $(containerd --version | cut -d' ' -f3), runc $(runc --version | sed -n 's/^runc version //p'), $(nerdctl --version), iptables $(cat "$NDIND_RUN/iptables-backend")"
 [ "${1:-}" = --no-preload ] || load_preloads
 log "/scripts/prepare.sh finished"

@@ -93,6 +93,11 @@ export class Stack {
         return run("docker", ["exec", this.container, ...args]);
     }
 
+    /** docker exec with `input` on the command's stdin. */
+    execInput(input: string, ...args: string[]): Run {
+        return run("docker", ["exec", "-i", this.container, ...args], input);
+    }
+
     /** Tears down the stack and its folder: tests leave nothing behind. */
     remove(): void {
         run("pulumi", ["destroy", "--yes", "--skip-preview", "--stack", this.name, "--non-interactive"]);

@@ -9,7 +9,7 @@ import { BASE_IMAGE, must, ROOT } from "./harness";
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
 
 function bundleDir(): string {
-    const key = must("sh", ["nerdctl/build.sh", "--key"]).trim().split("\n").pop() ?? "";
+    const key = must("sh", ["nerdctl/build.sh", "--dir-key"]).trim().split("\n").pop() ?? "";
     const dir = path.join(ROOT, "nerdctl", "out", key);
     assert.ok(fs.existsSync(dir), `bundle ${key} is not built (run make toolchain)`);
     return dir;
@@ -46,6 +46,9 @@ describe("toolchain", () => {
             [bin("containerd-shim-runc-v2"), ["-v"], /Version:\s+v1\.7\.2/],
             [bin("runc"), ["--version"], /^runc version 1\.1\.7\n/],
             [bin("nerdctl"), ["--version"], /^nerdctl version 1\.5\.0\n$/],
+            [bin("tini"), ["--version"], /^tini version 0\.19\.0/],
+            [bin("buildkitd"), ["--version"], /^buildkitd github.com\/moby\/buildkit v0\.12\.0 /],
+            [bin("buildctl"), ["--version"], /^buildctl github.com\/moby\/buildkit v0\.12\.0 /],
         ];
         for (const [file, args, want] of checks) assert.match(must(file, args), want, file);
         for (const plugin of ["bridge", "portmap", "firewall", "tuning", "host-local", "loopback", "bandwidth"]) {

@@ -1,6 +1,9 @@
 // The resource graph under Pulumi mocks: one child per step, per-stack names,
 // mounts, privileges, ports and outputs. No engine, no Docker.
 import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { COMMAND, CONTAINER, find, IMAGE, PROJECT_ROOT, promiseOf, pulumiYamlDefaults, recorded, useMocks } from "./mocks";
 
@@ -9,6 +12,11 @@ import { parseSettings, RawSettings } from "../../components/config";
 import { NerdctlEnvironment } from "../../components/environment";
 
 type Inputs = Record<string, unknown>;
+
+// A developer's nerdctl/src must not change the graph these tests expect;
+// the one test that wants such a tree makes its own.
+const NO_SRC = path.join(os.tmpdir(), "ndind-no-nerdctl-src");
+process.env.NDIND_NERDCTL_SRC = NO_SRC;
 
 async function build(stack: string, overrides: RawSettings = {}): Promise<NerdctlEnvironment> {
     recorded.length = 0;
@@ -61,15 +69,53 @@ describe("environment graph", () => {
         assert.deepStrictEqual(image.contextPaths, ["dockerfile", "scripts", `nerdctl/out/${args.BUNDLE}`]);
         assert.match(String(image.contentHash), /^[0-9a-f]{64}$/);
         assert.strictEqual(args.BASE_IMAGE, "nerdctl-dind/base:bookworm");
-        assert.match(args.BUNDLE, /^containerd-1\.7\.2_runc-1\.1\.7_cni-1\.3\.0_nerdctl-1\.5\.0-[0-9a-f]{12}$/);
+        assert.match(args.BUNDLE, /^containerd-1\.7\.2_runc-1\.1\.7_cni-1\.3\.0_nerdctl-1\.5\.0-[0-9a-f]{12}_tini-0\.19\.0_buildkit-0\.12\.0$/);
     });
 
     it("builds nerdctl unpatched when asked, under a key of its own", async () => {
         await build("dev", { nerdctlPatches: false });
         const args = find(IMAGE)[0].inputs.buildArgs as Record<string, string>;
-        assert.match(args.BUNDLE, /_nerdctl-1\.5\.0-unpatched$/);
+        assert.match(args.BUNDLE, /_nerdctl-1\.5\.0-unpatched_/);
         const [bundle] = find(COMMAND, "env-dev-bundle");
         assert.strictEqual((bundle.inputs.environment as Inputs).NERDCTL_PATCHES, "none");
+    });
+
+    it("leaves BuildKit out of the bundle when asked, under a key of its own", async () => {
+        await build("dev", { buildkit: false });
+        const args = find(IMAGE)[0].inputs.buildArgs as Record<string, string>;
+        assert.match(args.BUNDLE, /_tini-0\.19\.0$/);
+        const [bundle] = find(COMMAND, "env-dev-bundle");
+        assert.strictEqual((bundle.inputs.environment as Inputs).NDIND_BUILDKIT, "false");
+    });
+
+    it("with nerdctl/src, puts its nerdctl into the running wrapper on each edit, without a new image", async () => {
+        const src = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-nerdctl-src-"));
+        const git = (...args: string[]) => execFileSync("git", ["-C", src, ...args], { encoding: "utf8" }).trim();
+        git("init", "-q");
+        fs.writeFileSync(path.join(src, "main.go"), "package main\n");
+        git("add", "-A");
+        git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "nerdctl v1.5.0");
+        fs.writeFileSync(path.join(src, ".git", "ndind-base"), `1.5.0 ${git("rev-parse", "HEAD")}\n`);
+        process.env.NDIND_NERDCTL_SRC = src;
+        try {
+            await build("dev");
+            const bundleArg = (find(IMAGE)[0].inputs.buildArgs as Record<string, string>).BUNDLE;
+            const [install] = find(COMMAND, "env-dev-nerdctl-src");
+            const key = (install.inputs.triggers as string[])[0];
+            assert.match(bundleArg, /_nerdctl-1\.5\.0-src_tini-/);
+            assert.match(key, /_nerdctl-1\.5\.0-src-[0-9a-f]{12}_tini-/);
+            assert.match(String(install.inputs.create), /docker cp .* && docker exec "\$CONTAINER" mv -f /);
+            assert.deepStrictEqual((install.inputs.triggers as string[])[1], "env-dev-wrapper-container-id");
+
+            fs.appendFileSync(path.join(src, "main.go"), "// one line\n");
+            await build("dev");
+            const [again] = find(COMMAND, "env-dev-nerdctl-src");
+            assert.notStrictEqual((again.inputs.triggers as string[])[0], key, "an edit must change the key");
+            assert.strictEqual((find(IMAGE)[0].inputs.buildArgs as Record<string, string>).BUNDLE, bundleArg);
+        } finally {
+            process.env.NDIND_NERDCTL_SRC = NO_SRC;
+            fs.rmSync(src, { recursive: true, force: true });
+        }
     });
 
     it("runs the wrapper privileged with init, restart policy, private cgroupns, tmpfs /run, from the built image", async () => {
@@ -97,6 +143,7 @@ describe("environment graph", () => {
         assert.deepStrictEqual(values("--mount"), [
             `type=bind,source=${path.join(lib, "containerd")},target=/var/lib/containerd`,
             `type=bind,source=${path.join(lib, "nerdctl")},target=/var/lib/nerdctl`,
+            `type=bind,source=${path.join(lib, "buildkit")},target=/var/lib/buildkit`,
             `type=bind,source=${tarball},target=/preload/package.json,readonly`,
         ]);
     });

@@ -30,6 +30,7 @@ describe("settings", () => {
         assert.deepStrictEqual(s.ports, []);
         assert.strictEqual(s.destroyDeletesStorage, false);
         assert.strictEqual(s.privileged, true);
+        assert.strictEqual(s.buildkit, true);
         assert.ok(Object.isFrozen(s));
     });
 
@@ -73,6 +74,8 @@ describe("settings", () => {
             'nerdctl-dind:baseImage is "Alpine 3.18": give an image reference such as alpine:3.18'],
         ["a non-boolean privileged", { privileged: "yes" },
             'nerdctl-dind:privileged must be true or false, got "yes"'],
+        ["a non-boolean buildkit", { buildkit: "no" },
+            'nerdctl-dind:buildkit must be true or false, got "no"'],
         ["an unset version", { runcVersion: undefined },
             "nerdctl-dind:runcVersion is not set: set it, or restore its default in Pulumi.yaml"],
     ];

@@ -1,0 +1,123 @@
+#!/bin/sh
+# `make test-upstream [TESTS=regex] [PATCHES=none]`: nerdctl's own integration
+# tests (cmd/nerdctl, -test.target=nerdctl), built as upstream's Dockerfile
+# builds them (go test -c) from the tree the bundle is built from, run inside
+# a throwaway stack of this project. Prints passed / failed / skipped with
+# names; exits 1 if any test failed.
+#   TESTS     -test.run regex; default: the port-mapping and network tests
+#   SKIP      -test.skip regex; default: the tests of the default set that
+#             cannot pass on any machine of this kind (printed, with why)
+#   PATCHES=none   nerdctl 1.5.0 as released (the stack and the test binary)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../toolchain/lib.sh"
+cd "$NDIND_ROOT"
+export LC_ALL=C
+
+DEFAULT_TESTS='^(TestRunPort.*|TestUniqueHostPortAssignement|TestRunWithInvalidPortThenCleanUp|TestContainerInspectContainsPortConfig|TestComposePort.*|TestNetwork.*|TestRun(HostLookup|DNS|ContainerWithStaticIP|ContainerWithMACAddress|InternetConnectivity)|TestSharedNetworkStack)$'
+# name: reason. Only what no machine of this kind can do.
+DEFAULT_SKIPS='TestRunInternetConnectivity: pings the internet, which no machine here reaches'
+TESTS=${TESTS:-$DEFAULT_TESTS}
+if [ -z "${SKIP+set}" ]; then
+	SKIP=$(printf '%s\n' "$DEFAULT_SKIPS" | sed 's/:.*//' | paste -sd'|')
+	SKIP="^($SKIP)\$"
+	skip_reasons=$DEFAULT_SKIPS
+else
+	skip_reasons="$SKIP: excluded by SKIP"
+fi
+case ${PATCHES:-} in
+none) export NERDCTL_PATCHES=none patched=false ;;
+"") patched=true ;;
+*) die "PATCHES is '$PATCHES': leave it empty (our patches) or give none" ;;
+esac
+
+STACK=upstream-$$
+WRAPPER=nerdctl-dind-$STACK
+WORK=$(mktemp -d)
+export PULUMI_BACKEND_URL=file://$WORK/state PULUMI_CONFIG_PASSPHRASE=
+PULUMI="pulumi --non-interactive --stack $STACK"
+cleanup() {
+	log "removing the throwaway stack $STACK"
+	$PULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
+	docker rm -f "$WRAPPER" >/dev/null 2>&1 || :
+	docker rmi "nerdctl-dind:$STACK" ndind-standin/nginx:$$ >/dev/null 2>&1 || :
+	rm -rf "lib/$STACK" "Pulumi.$STACK.yaml" "$WORK"
+}
+trap cleanup EXIT
+
+# 1. The test binary, from the tree the bundle is built from, as upstream's
+#    Dockerfile does (test-integration-rootless: go test -c ./cmd/nerdctl).
+src=$(sh nerdctl/source.sh)
+tag=$(sh nerdctl/source.sh --tag)
+bin=$NDIND_CACHE/build/nerdctl-test-$(pulumi_default nerdctlVersion)-$tag/nerdctl.test
+if [ ! -x "$bin" ]; then
+	log "building nerdctl's integration tests (go test -c ./cmd/nerdctl) in $src"
+	mkdir -p "$(dirname "$bin")"
+	(cd "$src" && CGO_ENABLED=0 GOFLAGS="-mod=mod -trimpath -buildvcs=false" \
+		nice -n 10 go test -c -o "$bin.tmp" ./cmd/nerdctl) && mv "$bin.tmp" "$bin"
+fi
+log "test binary: $bin ($tag)"
+
+# 2. The throwaway stack.
+mkdir -p "$WORK/state"
+pulumi stack init "$STACK" >/dev/null
+$PULUMI config set baseImage nerdctl-dind/base:bookworm
+$PULUMI config set nerdctlPatches "$patched"
+$PULUMI config set --type string --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"
+log "pulumi up of $STACK (nerdctl patches: $patched)"
+$PULUMI up --yes --skip-preview >"$WORK/up.log" 2>&1 || { tail -n 30 "$WORK/up.log" >&2; die "pulumi up of $STACK failed"; }
+in_wrapper() { docker exec "$WRAPPER" "$@"; }
+
+# 3. The images the tests name (pkg/testutil/testutil_linux.go), in their
+#    namespace: pulled when a registry answers, else stand-ins made here.
+NS="nerdctl -n nerdctl-test"
+if in_wrapper timeout 20 $NS pull -q ghcr.io/containerd/busybox:1.28 >/dev/null 2>&1; then
+	log "a registry answers: the tests pull the real images"
+else
+	log "no registry answers: stand-ins made offline from busybox:ndind"
+	DOCKER_BUILDKIT=0 docker build -q -t ndind-standin/nginx:$$ - <"$here/nginx-standin.dockerfile" >/dev/null
+	docker save busybox:ndind ndind-standin/nginx:$$ | docker exec -i "$WRAPPER" $NS load >/dev/null
+	while read -r name from what; do
+		in_wrapper $NS tag "$from" "$name"
+		log "  $name <- $from ($what)"
+	done <<-EOF
+		ghcr.io/containerd/busybox:1.28 busybox:ndind BusyboxImage: busybox, as upstream's
+		ghcr.io/stargz-containers/alpine:3.13-org busybox:ndind AlpineImage/CommonImage: a shell and the busybox tools, no apk
+		ghcr.io/stargz-containers/nginx:1.19-alpine-org ndind-standin/nginx:$$ NginxAlpineImage: busybox httpd on port 80 serving nginx's welcome title
+	EOF
+	log "  no stand-in (tests that need them fail, classified \"needs a registry image\"): registry:2, wordpress, mariadb, docker_auth, fluentd, kubo, non-dist-blob, eStargz and SOCI images"
+fi
+# Upstream runs a buildkitd of the tests' own namespace beside the default one.
+if in_wrapper sh -c 'command -v buildkitd' >/dev/null; then
+	snap=$(in_wrapper sed -n 's/^snapshotter = "\(.*\)"/\1/p' /etc/nerdctl/nerdctl.toml)
+	docker exec -d "$WRAPPER" sh -c "mkdir -p /run/buildkit-nerdctl-test && exec buildkitd --oci-worker=false --containerd-worker=true \
+		--containerd-worker-namespace=nerdctl-test --containerd-worker-snapshotter=$snap \
+		--addr unix:///run/buildkit-nerdctl-test/buildkitd.sock --root /var/lib/buildkit-nerdctl-test \
+		>/var/log/buildkitd-nerdctl-test.log 2>&1"
+fi
+
+# 4. The tests, inside the wrapper.
+docker cp "$bin" "$WRAPPER:/usr/local/bin/nerdctl.test"
+log "running: -test.run '$TESTS'${SKIP:+ -test.skip '$SKIP'}"
+[ -z "$SKIP" ] || printf '%s\n' "$skip_reasons" | sed 's/^/  excluded: /'
+out=$NDIND_ROOT/tests/upstream/last-run${PATCHES:+-$PATCHES}.log
+rc=0
+in_wrapper sh -c 'cd /tmp && exec nerdctl.test -test.target=nerdctl -test.v -test.timeout=40m -test.run "$1" ${2:+-test.skip "$2"}' \
+	sh "$TESTS" "$SKIP" >"$out" 2>&1 || rc=$?
+
+# 5. The summary, top-level tests only.
+for result in PASS FAIL SKIP; do
+	sed -n "s/^--- $result: \([^ ]*\) .*/\1/p" "$out" | sort -u >"$WORK/$result"
+done
+log "nerdctl integration tests, $( [ "$patched" = true ] && echo "patched ($tag)" || echo "unpatched" ) build; full log: $out"
+for result in PASS FAIL SKIP; do
+	[ -s "$WORK/$result" ] || continue
+	echo "$result:"
+	sed 's/^/  /' "$WORK/$result"
+done
+passed=$(wc -l <"$WORK/PASS") failed=$(wc -l <"$WORK/FAIL") skipped=$(wc -l <"$WORK/SKIP")
+[ $((passed + failed + skipped)) -gt 0 ] || { tail -n 20 "$out" >&2; die "no test ran (exit $rc)"; }
+# A crash or timeout that left no "--- FAIL" line still fails the run.
+[ "$rc" = 0 ] || [ "$failed" -gt 0 ] || { tail -n 20 "$out" >&2; failed=$((failed + 1)); echo "the test binary exited $rc without a FAIL line"; }
+echo "upstream: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
