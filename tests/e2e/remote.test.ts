@@ -7,7 +7,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, env, must, requirePrerequisites, ROOT, run, Stack, waitFor } from "./harness";
+import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, CACHE, env, must, requirePrerequisites, ROOT, run, Stack, waitFor } from "./harness";
 
 const id = process.pid.toString(36);
 // Host ports of this file: 16000-16999.
@@ -16,6 +16,9 @@ const NOTHING_PORT = 16999;
 const HOST = `ndind-remote-${id}`;
 const ENGINE = `ssh://root@127.0.0.1:${SSH_PORT}`;
 const WEB_PORT = 16180;
+const TLS_PORT = 16376;
+const TLS_ENGINE = `tcp://127.0.0.1:${TLS_PORT}`;
+const TLS_SETTINGS: [string, string][] = [["dockerTlsCa", "ca.pem"], ["dockerTlsCert", "cert.pem"], ["dockerTlsKey", "key.pem"]];
 
 /** A command run inside the second host (through this machine's engine, not ssh). */
 function onHost(...args: string[]): ReturnType<typeof run> {
@@ -25,14 +28,15 @@ function onHost(...args: string[]): ReturnType<typeof run> {
 describe("remote engine over ssh (end to end)", function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-remote-"));
     const path0 = env.PATH;
+    const dockerConfig0 = env.DOCKER_CONFIG;
     let s: Stack;
     let inWrapper: (...args: string[]) => ReturnType<typeof run>;
 
     before(() => {
         requirePrerequisites();
         const t0 = Date.now();
-        must("sh", ["tests/remote/host.sh", "up", HOST, String(SSH_PORT), dir]);
-        console.log(`      second host up in ${((Date.now() - t0) / 1000).toFixed(2)} s (image cached; docker run -> docker info over ssh)`);
+        must("env", [`TLS_PORT=${TLS_PORT}`, "sh", "tests/remote/host.sh", "up", HOST, String(SSH_PORT), dir]);
+        console.log(`      second host up in ${((Date.now() - t0) / 1000).toFixed(2)} s (docker run -> docker info over ssh and tcp+TLS)`);
         // docker's ssh transport runs `ssh` from PATH: this one reads the test's key and known_hosts.
         env.PATH = `${path.join(dir, "bin")}:${path0}`;
         s = new Stack(`e2e-${id}-r`, { baseImage: BASE_IMAGE, dockerHost: ENGINE, preload: [BUSYBOX_TAR], ports: [`${WEB_PORT}:8080`] });
@@ -41,6 +45,8 @@ describe("remote engine over ssh (end to end)", function () {
     after(() => {
         s?.remove();
         env.PATH = path0;
+        env.DOCKER_CONFIG = dockerConfig0;
+        if (s) fs.rmSync(path.join(CACHE, "tls", `nerdctl-dind.${s.name}`), { recursive: true, force: true });
         run("sh", ["tests/remote/host.sh", "down", HOST]);
         fs.rmSync(dir, { recursive: true, force: true });
     });
@@ -120,20 +126,52 @@ describe("remote engine over ssh (end to end)", function () {
         }
     });
 
+    it("the same engine over tcp:// with TLS secrets: the wrapper moves, the stored image stays, no key in plain text", () => {
+        s.set("dockerHost", TLS_ENGINE);
+        for (const [key, file] of TLS_SETTINGS) {
+            must("pulumi", ["config", "set", "--secret", "--stack", s.name, key, "--", fs.readFileSync(path.join(dir, "tls", file), "utf8")]);
+        }
+        s.up();
+        assert.match(String(s.outputs().prepareReport), /preload summary: loaded=0 present=1 \(streamed to tcp:/);
+        assert.strictEqual(onHost("docker", "inspect", "-f", "{{.State.Running}}", s.container).out.trim(), "true");
+        const key = fs.readFileSync(path.join(dir, "tls", "key.pem"), "utf8").split("\n")[1];
+        assert.ok(!s.pulumi("stack", "export").includes(key), "the TLS key is in the state");
+        assert.ok(!fs.readFileSync(path.join(ROOT, `Pulumi.${s.name}.yaml`), "utf8").includes(key), "the TLS key is in plain text in the stack's config");
+    });
+
+    it("a Docker context naming the second host: the wrapper moves again, the stored image stays", () => {
+        // Contexts of this test only, not the user's ~/.docker.
+        env.DOCKER_CONFIG = path.join(dir, "docker-config");
+        must("docker", ["context", "create", `ndind-remote-${id}`, "--docker", `host=${ENGINE}`]);
+        must("pulumi", ["config", "rm", "--stack", s.name, "dockerHost"]);
+        for (const [key] of TLS_SETTINGS) must("pulumi", ["config", "rm", "--stack", s.name, key]);
+        s.set("dockerContext", `ndind-remote-${id}`);
+        s.up();
+        assert.match(String(s.outputs().prepareReport), new RegExp(`present=1 \\(streamed to Docker context ndind-remote-${id} \\(ssh:`));
+        assert.strictEqual(onHost("docker", "inspect", "-f", "{{.State.Running}}", s.container).out.trim(), "true");
+    });
+
     it("the ssh link dropped during up: the next up mends everything", async () => {
         s.destroy();
+        must("pulumi", ["config", "rm", "--stack", s.name, "dockerContext"]);
+        s.set("dockerHost", ENGINE);
         const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", s.name, "--non-interactive"], { cwd: ROOT, env });
         let out = "";
         child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
         child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
         const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1)));
         await waitFor("the wrapper's creation to start", 300, () => /wrapper-container creating/.test(out));
-        // Every sshd of the second host, the connections' too: the link is gone.
-        must("docker", ["exec", HOST, "sh", "-c", "kill $(pidof sshd)"]);
-        const code = await exited;
+        // Every sshd of the second host, the connections' too, until none is
+        // left (a connection may end by itself meanwhile): the link is gone.
+        must("docker", ["exec", HOST, "sh", "-c", "while pids=$(pidof sshd); do kill $pids 2>/dev/null || :; done"]);
+        let code: number;
+        try {
+            code = await exited;
+        } finally {
+            must("docker", ["exec", HOST, "/usr/sbin/sshd", "-e"]);
+        }
         console.log(`      up with the link dropped exited ${code}`);
         assert.notStrictEqual(code, 0, `the up claims success with its link dropped:\n${out}`);
-        must("docker", ["exec", HOST, "/usr/sbin/sshd", "-e"]);
         s.up();
         assert.strictEqual(onHost("docker", "inspect", "-f", "{{.State.Running}}", s.container).out.trim(), "true");
         assert.match(String(s.outputs().images), /busybox\s+ndind/);
@@ -151,6 +189,17 @@ describe("remote engine over ssh (end to end)", function () {
             ["ssh that asks for a password", `ssh://ann@127.0.0.1:${SSH_PORT}`,
                 new RegExp(`ssh://ann@127.0.0.1:${SSH_PORT}: ssh would ask for a password`)],
         ];
+
+        it("refuses TLS material stored in plain text at preview", () => {
+            bad.set("dockerHost", TLS_ENGINE);
+            for (const [key, file] of TLS_SETTINGS) {
+                must("pulumi", ["config", "set", "--stack", bad.name, key, "--", fs.readFileSync(path.join(dir, "tls", file), "utf8")]);
+            }
+            const r = run("pulumi", ["preview", "--stack", bad.name, "--non-interactive"]);
+            assert.notStrictEqual(r.code, 0);
+            assert.match(r.out, /nerdctl-dind:dockerTlsKey is stored in plain text: set it again with pulumi config set --secret dockerTlsKey/);
+            assert.deepStrictEqual(resources(), []);
+        });
         for (const [what, host, message] of cases) {
             it(`refuses ${what} at preview, within seconds`, () => {
                 bad.set("dockerHost", host);

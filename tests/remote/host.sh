@@ -11,8 +11,8 @@
 #
 # Put DIR/bin first on PATH, then DOCKER_HOST=ssh://root@127.0.0.1:PORT works
 # non-interactively; docker's ssh transport runs whatever `ssh` PATH finds.
-# CAPFILTER=no starts an engine as Debian ships it, without the runtime that
-# makes --privileged work on this machine (a host without the capabilities).
+# TLS_PORT=P also serves the engine on tcp with TLS (--tlsverify) at
+# 127.0.0.1:P; DIR/tls gets the client's ca.pem, cert.pem and key.pem.
 set -eu
 . "$(dirname "$0")/../../toolchain/lib.sh"
 
@@ -47,6 +47,26 @@ CONFIG
 	chmod +x "$1/bin/ssh"
 }
 
+# A CA, a server certificate for 127.0.0.1 and a client certificate, as
+# dockerd --tlsverify and DOCKER_CERT_PATH want them.
+tls_files() {
+	t=$1/tls
+	[ -f "$t/key.pem" ] && return 0
+	mkdir -p "$t"
+	log "making a CA, a server and a client certificate in $t"
+	(
+		cd "$t"
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=ndind-test-ca \
+			-keyout ca-key.pem -out ca.pem
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 -keyout server-key.pem -out server.csr
+		printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 -extfile server.ext -out server-cert.pem
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=ndind-test-client -keyout key.pem -out client.csr
+		printf 'extendedKeyUsage=clientAuth\n' >client.ext
+		openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 -extfile client.ext -out cert.pem
+	) >/dev/null 2>&1 || die "openssl could not make the certificates in $t"
+}
+
 # Polls CMD (no fixed sleeps) for up to $1 seconds.
 poll() {
 	limit=$1
@@ -62,20 +82,30 @@ up() {
 	name=$1 port=$2 dir=$3
 	tag=$(image)
 	client_files "$dir"
+	tls_publish=
+	if [ -n "${TLS_PORT:-}" ]; then
+		tls_files "$dir"
+		tls_publish="-p 127.0.0.1:$TLS_PORT:2376"
+	fi
 	docker rm -f "$name" >/dev/null 2>&1 || :
 	t0=$(date +%s.%N)
 	log "starting second Docker host $name: sshd on 127.0.0.1:$port"
 	docker run -d --name "$name" --hostname "$name" --privileged --cgroupns private --init --restart unless-stopped \
 		--label nerdctl-dind.remote-host="$name" \
-		-p "127.0.0.1:$port:22" \
+		-p "127.0.0.1:$port:22" $tls_publish \
 		-v "$name-docker:/var/lib/docker" -v "$name-data:/var/lib/nerdctl-dind" \
-		-e AUTHORIZED_KEY="$(cat "$dir/id_ed25519.pub")" -e CAPFILTER="${CAPFILTER:-auto}" \
+		-e AUTHORIZED_KEY="$(cat "$dir/id_ed25519.pub")" \
+		-e TLS_CA="$(cat "$dir/tls/ca.pem" 2>/dev/null)" -e TLS_CERT="$(cat "$dir/tls/server-cert.pem" 2>/dev/null)" \
+		-e TLS_KEY="$(cat "$dir/tls/server-key.pem" 2>/dev/null)" \
 		"$tag" >/dev/null
 	poll 30 sh -c "ssh-keyscan -p $port 127.0.0.1 2>/dev/null | grep -q ." ||
 		die "sshd of $name does not answer on 127.0.0.1:$port; see docker logs $name"
 	ssh-keyscan -p "$port" 127.0.0.1 2>/dev/null >"$dir/known_hosts"
 	poll 60 env PATH="$dir/bin:$PATH" DOCKER_HOST="ssh://root@127.0.0.1:$port" docker info ||
 		die "dockerd of $name does not answer over ssh; see docker logs $name"
+	[ -z "${TLS_PORT:-}" ] ||
+		poll 30 env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$dir/tls" docker info ||
+		die "dockerd of $name does not answer with TLS on 127.0.0.1:$TLS_PORT; see docker logs $name"
 	log "second Docker host $name answers over ssh in $(echo "$(date +%s.%N) $t0" | awk '{ printf "%.2f", $1 - $2 }') s (docker run -> docker info)"
 }
 
