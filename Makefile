@@ -68,7 +68,7 @@ nerdctl-patches:
 doctor:
 	@sh scripts/doctor.sh $(CURDIR)/lib/$(STACK)/containerd
 
-test: toolchain test-unit test-provider test-nerdctl test-e2e
+test: toolchain test-unit test-provider test-nerdctl test-upstream test-e2e
 
 test-unit:
 	npx tsc --noEmit -p .

@@ -8,6 +8,7 @@
 #   SKIP      -test.skip regex; default: the tests of the default set that
 #             cannot pass on any machine of this kind (printed, with why)
 #   PATCHES=none   nerdctl 1.5.0 as released (the stack and the test binary)
+#   UPSTREAM_LOG   where the full log goes; default tests/upstream/last-run[-none].log
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../toolchain/lib.sh"
@@ -100,7 +101,7 @@ fi
 docker cp "$bin" "$WRAPPER:/usr/local/bin/nerdctl.test"
 log "running: -test.run '$TESTS'${SKIP:+ -test.skip '$SKIP'}"
 [ -z "$SKIP" ] || printf '%s\n' "$skip_reasons" | sed 's/^/  excluded: /'
-out=$NDIND_ROOT/tests/upstream/last-run${PATCHES:+-$PATCHES}.log
+out=${UPSTREAM_LOG:-$NDIND_ROOT/tests/upstream/last-run${PATCHES:+-$PATCHES}.log}
 rc=0
 in_wrapper sh -c 'cd /tmp && exec nerdctl.test -test.target=nerdctl -test.v -test.timeout=40m -test.run "$1" ${2:+-test.skip "$2"}' \
 	sh "$TESTS" "$SKIP" >"$out" 2>&1 || rc=$?
