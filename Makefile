@@ -40,15 +40,19 @@ destroy: stack
 
 # Destroy and delete the stored images and the wrapper image too: the one
 # verb that loses them. The setting is only for this destroy.
+# The image is removed from the stack's engine (output dockerEnv), read before
+# the destroy empties the outputs.
 purge: stack
 	$(PULUMI) config set destroyDeletesStorage true
 	$(PULUMI) up --yes --skip-preview
-	$(PULUMI) destroy --yes --skip-preview
-	$(PULUMI) config rm destroyDeletesStorage
-	-docker rmi nerdctl-dind:$(STACK)
+	engine=$$($(PULUMI) stack output dockerEnv) && \
+	$(PULUMI) destroy --yes --skip-preview && \
+	$(PULUMI) config rm destroyDeletesStorage && \
+	{ env $$engine docker rmi nerdctl-dind:$(STACK) || :; }
 
+# On the stack's engine, wherever it is.
 shell:
-	docker exec -it nerdctl-dind-$(STACK) sh
+	env $$($(PULUMI) stack output dockerEnv) docker exec -it nerdctl-dind-$(STACK) sh
 
 # The port-mapping reproductions against nerdctl 1.5.0 as released: they
 # must fail there (CI runs them on our patched build, where they pass).

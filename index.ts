@@ -2,6 +2,7 @@
 // user would otherwise dig for.
 import { loadSettings } from "./components/config";
 import { NerdctlEnvironment } from "./components/environment";
+import { engineEnv } from "./components/engine";
 
 const settings = loadSettings(__dirname);
 const env = new NerdctlEnvironment("nerdctl-dind", settings);
@@ -16,5 +17,8 @@ export const prepareReport = env.prepareReport;
 export const images = env.imagesText;
 export const imageList = env.images;
 export const hostReport = env.hostReport;
-export const shellCommand = env.containerName.apply((n) => `docker exec -it ${n} sh`);
-export const nerdctlCommand = env.containerName.apply((n) => `docker exec -it ${n} nerdctl`);
+/** The variables that point docker at the stack's engine (empty: the local one); no secrets, only paths. */
+export const dockerEnv = Object.entries(engineEnv(settings.engine.ref)).map(([k, v]) => `${k}=${v}`).join(" ");
+const prefix = dockerEnv ? `${dockerEnv} ` : "";
+export const shellCommand = env.containerName.apply((n) => `${prefix}docker exec -it ${n} sh`);
+export const nerdctlCommand = env.containerName.apply((n) => `${prefix}docker exec -it ${n} nerdctl`);

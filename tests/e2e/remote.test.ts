@@ -177,6 +177,15 @@ describe("remote engine over ssh (end to end)", function () {
         assert.match(String(s.outputs().images), /busybox\s+ndind/);
     });
 
+    it("make purge: the storage folder and the wrapper image go from the second host", () => {
+        const folder = `/var/lib/nerdctl-dind/${s.name}`;
+        assert.strictEqual(onHost("test", "-d", folder).code, 0);
+        must("make", ["purge", `STACK=${s.name}`]);
+        assert.notStrictEqual(onHost("test", "-e", folder).code, 0, `${folder} is still on the second host`);
+        assert.notStrictEqual(onHost("docker", "image", "inspect", `nerdctl-dind:${s.name}`).code, 0, "the wrapper image is still there");
+        assert.notStrictEqual(onHost("docker", "inspect", s.container).code, 0, "the wrapper is still there");
+    });
+
     describe("refusals, each naming the host", () => {
         let bad: Stack;
         beforeEach(() => { bad = new Stack(`e2e-${id}-rb`, { baseImage: BASE_IMAGE }); });
