@@ -77,15 +77,19 @@ if in_wrapper timeout 20 $NS pull -q ghcr.io/containerd/busybox:1.28 >/dev/null 
 else
 	log "no registry answers: stand-ins made offline from busybox:ndind"
 	DOCKER_BUILDKIT=0 docker build -q -t ndind-standin/nginx:$$ - <"$here/nginx-standin.dockerfile" >/dev/null
-	docker save busybox:ndind ndind-standin/nginx:$$ | docker exec -i "$WRAPPER" $NS load >/dev/null
+	docker save busybox:ndind ndind-standin/nginx:$$ | docker exec -i "$WRAPPER" sh -c 'cat >/tmp/standins.tar'
+	# Tests that remove or prune images take the stand-ins with them, so
+	# they are put back (when missing) before each test.
+	: >"$WORK/standins.sh"
 	while read -r name from what; do
-		in_wrapper $NS tag "$from" "$name"
+		echo "[ -n \"\$($NS images -q $name)\" ] || { $NS load -i /tmp/standins.tar >/dev/null && $NS tag $from $name; }" >>"$WORK/standins.sh"
 		log "  $name <- $from ($what)"
 	done <<-EOF
 		ghcr.io/containerd/busybox:1.28 busybox:ndind BusyboxImage: busybox, as upstream's
 		ghcr.io/stargz-containers/alpine:3.13-org busybox:ndind AlpineImage/CommonImage: a shell and the busybox tools, no apk
 		ghcr.io/stargz-containers/nginx:1.19-alpine-org ndind-standin/nginx:$$ NginxAlpineImage: busybox httpd on port 80 serving nginx's welcome title
 	EOF
+	docker cp "$WORK/standins.sh" "$WRAPPER:/tmp/standins.sh"
 	log "  no stand-in (tests that need them fail, classified \"needs a registry image\"): registry:2, wordpress, mariadb, docker_auth, fluentd, kubo, non-dist-blob, eStargz and SOCI images"
 fi
 # Upstream runs a buildkitd of the tests' own namespace beside the default one.
@@ -97,14 +101,25 @@ if in_wrapper sh -c 'command -v buildkitd' >/dev/null; then
 		>/var/log/buildkitd-nerdctl-test.log 2>&1"
 fi
 
-# 4. The tests, inside the wrapper.
+# 4. The tests, inside the wrapper, one process each (after the stand-ins are
+#    back). A failed assertion prints its source line, which gotest.tools reads
+#    from the module-relative path -trimpath leaves: the tree goes beside.
 docker cp "$bin" "$WRAPPER:/usr/local/bin/nerdctl.test"
+in_wrapper mkdir -p /tmp/upstream/github.com/containerd
+docker cp "$src" "$WRAPPER:/tmp/upstream/github.com/containerd/nerdctl"
+in_wrapper sh -c '[ -f /tmp/standins.sh ] || : >/tmp/standins.sh' # a registry answered: nothing to put back
 log "running: -test.run '$TESTS'${SKIP:+ -test.skip '$SKIP'}"
 [ -z "$SKIP" ] || printf '%s\n' "$skip_reasons" | sed 's/^/  excluded: /'
 out=${UPSTREAM_LOG:-$NDIND_ROOT/tests/upstream/last-run${PATCHES:+-$PATCHES}.log}
 rc=0
-in_wrapper sh -c 'cd /tmp && exec nerdctl.test -test.target=nerdctl -test.v -test.timeout=40m -test.run "$1" ${2:+-test.skip "$2"}' \
-	sh "$TESTS" "$SKIP" >"$out" 2>&1 || rc=$?
+in_wrapper sh -c 'cd /tmp/upstream
+	nerdctl.test -test.list "$1" | grep "^Test" | { [ -z "$2" ] && cat || grep -Ev "$2"; } >/tmp/tests.list
+	rc=0
+	while read -r t; do
+		sh /tmp/standins.sh
+		nerdctl.test -test.target=nerdctl -test.v -test.timeout=10m -test.run "^$t\$" </dev/null || rc=1
+	done </tmp/tests.list
+	exit $rc' sh "$TESTS" "$SKIP" >"$out" 2>&1 || rc=$?
 
 # 5. The summary, top-level tests only.
 for result in PASS FAIL SKIP; do
