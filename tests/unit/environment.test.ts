@@ -88,7 +88,9 @@ describe("environment graph", () => {
         assert.strictEqual((bundle.inputs.environment as Inputs).NDIND_BUILDKIT, "false");
     });
 
-    it("with nerdctl/src, puts its nerdctl into the running wrapper on each edit, without a new image", async () => {
+    it("with nerdctl/src, puts its nerdctl into the running wrapper on each edit, without a new image", async function () {
+        // Two graphs, each asking build.sh and git for the keys: seconds on a busy machine.
+        this.timeout(30000);
         const src = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-nerdctl-src-"));
         const git = (...args: string[]) => execFileSync("git", ["-C", src, ...args], { encoding: "utf8" }).trim();
         git("init", "-q");
