@@ -9,7 +9,8 @@ PULUMI_VERSION := $(shell node -p "require('./package.json').dependencies['@pulu
 export PATH := $(NDIND_CACHE)/pulumi/v$(PULUMI_VERSION)/bin:$(PATH):/usr/local/go/bin
 # State stays on this machine, in the checkout (git-ignored); no Pulumi Cloud.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.state
-# Stacks hold no secrets, so an empty passphrase keeps runs unattended.
+# An empty passphrase keeps runs unattended; set your own before storing real
+# credentials (registryAuth, proxies with a password): secrets are encrypted with it.
 export PULUMI_CONFIG_PASSPHRASE ?=
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_SKIP_UPDATE_CHECK := true
@@ -18,7 +19,7 @@ export PULUMI_NODEJS_TRANSPILE_ONLY := true
 
 PULUMI := pulumi --non-interactive --stack $(STACK)
 
-.PHONY: toolchain stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched nerdctl-src nerdctl-patches test-upstream
+.PHONY: load registry registry-stop toolchain stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched nerdctl-src nerdctl-patches test-upstream
 
 toolchain:
 	@sh toolchain/install.sh
@@ -49,6 +50,19 @@ purge: stack
 	$(PULUMI) destroy --yes --skip-preview && \
 	$(PULUMI) config rm destroyDeletesStorage && \
 	{ env $$engine docker rmi nerdctl-dind:$(STACK) || :; }
+
+# Host images into the stack's containerd: make load IMAGE="busybox:ndind alpine:3.18".
+load:
+	@[ -n "$(IMAGE)" ] || { echo 'usage: make load IMAGE="name[ name...]" [STACK=...]' >&2; exit 2; }
+	@env $$($(PULUMI) stack output dockerEnv 2>/dev/null) sh toolchain/load-images.sh nerdctl-dind-$(STACK) $(IMAGE)
+
+# The local registry shared by the stacks of this Docker host (localRegistry: true).
+# REGISTRY_PORT=5000 is its host port on 127.0.0.1; its images stay in lib/.registry.
+registry: toolchain
+	@sh toolchain/local-registry.sh start
+
+registry-stop:
+	@sh toolchain/local-registry.sh stop
 
 # On the stack's engine, wherever it is.
 shell:

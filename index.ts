@@ -14,6 +14,7 @@ export const storageDir = env.storageDir;
 export const versions = env.versions;
 export const ports = settings.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`);
 export const prepareReport = env.prepareReport;
+export const registriesReport = env.registriesReport;
 export const images = env.imagesText;
 export const imageList = env.images;
 export const hostReport = env.hostReport;

@@ -91,6 +91,10 @@ pulumi_cycle=$(measure "Pulumi cycle: up + destroy (image cached)" ":" \
 plain_cycle=$(measure "plain docker script cycle: up + down (image cached)" ":" \
 	"sh bench/plain-up.sh $PLAIN $NDIND_ROOT/lib/$PLAIN && sh bench/plain-up.sh --down $PLAIN")
 floor=$(measure "Pulumi floor: up + destroy of an empty program" ":" "sh $here/empty-cycle.sh")
+# One run each (a 60 MiB pull on each side), appended to the table.
+sh "$here/registry-pull.sh" "$ROWS"
+stack_pull=$(awk -F'|' '/^nerdctl pull of a/ { print $3 }' "$ROWS")
+host_pull=$(awk -F'|' '/^docker pull of it/ { print $3 }' "$ROWS")
 
 # Against the second host: every docker call goes over ssh.
 measure "remote: second host start (docker run -> docker info over ssh)" "sh tests/remote/host.sh down $REMOTE" \
@@ -163,6 +167,7 @@ ratio() { echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 }'; }
 	echo "| remote / local: destroy | $(ratio "$rdestroy" "$ldestroy") | |"
 	echo "| edit loop (median, s) / its Go build floor (median, s) | $loop / $gofloor = $(ratio "$loop" "$gofloor") | |"
 	echo "| inner container kept running through the edit loop | $kept | yes |"
+	echo "| registry pull into a stack / docker pull on the host (one run each) | $(ratio "$stack_pull" "$host_pull") | |"
 	echo "| wrapper image size (MB) | $(echo "$size" | awk '{ printf "%.0f", $1 / 1e6 }') | |"
 	echo "| storage bytes changed by a second up (du delta) | $((after - before)) | ~0 |"
 	echo "| bytes of files rewritten in storage by a second up | $written | ~0 (containerd's metadata db) |"

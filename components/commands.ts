@@ -10,12 +10,22 @@ export interface ExecArgs {
     engine: EngineRef;
     /** The command runs again (is replaced) when any of these change. */
     triggers: pulumi.Input<unknown>[];
+    /** Variables of the host command; a secret value stays secret in state. */
+    environment?: Record<string, pulumi.Input<string>>;
+    /** Variables of `environment` piped, one after the other, into the script's stdin, so secrets never go on a command line. */
+    stdinFrom?: string[];
+    /** A change of `environment` runs the script again in place, not as a replacement. */
+    inPlace?: boolean;
 }
 
 export function execInWrapper(name: string, args: ExecArgs, opts: pulumi.CustomResourceOptions): LocalCommand {
+    const exec = args.stdinFrom
+        ? `printf '%s\\n' ${args.stdinFrom.map((v) => `"$${v}"`).join(" ")} | docker exec -i ${args.container} ${args.script}`
+        : `docker exec ${args.container} ${args.script}`;
     return new LocalCommand(name, {
-        create: `docker exec ${args.container} ${args.script}`,
-        environment: engineEnv(args.engine),
+        create: exec,
+        update: args.inPlace ? exec : undefined,
+        environment: { ...args.environment, ...engineEnv(args.engine) },
         triggers: args.triggers,
     }, opts);
 }

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { cacheDir, contextEndpoint, Engine, isRemoteAddress, probeEngine, TlsMaterial, writeTls } from "./engine";
+import { ImageSources, parseImageSources, RawImageSources } from "./registry-settings";
 
 export interface Versions {
     containerd: string;
@@ -38,10 +39,12 @@ export interface Settings {
     engine: Engine;
     /** tcp:// engines: the client certificate, CA and key (secrets; written to a private folder at run time). */
     tls?: TlsMaterial;
+    /** Host images, registries, proxies and the local registry. */
+    sources: ImageSources;
 }
 
 /** Config values as Pulumi hands them over, before validation. */
-export interface RawSettings {
+export interface RawSettings extends RawImageSources {
     baseImage?: unknown;
     containerdVersion?: unknown;
     runcVersion?: unknown;
@@ -134,12 +137,13 @@ export function parseSettings(raw: RawSettings, project: string, stack: string, 
     const preload = checkPreload(list("preload", raw.preload), projectRoot, key("preload"), problems);
     const destroyDeletesStorage = bool("destroyDeletesStorage", raw.destroyDeletesStorage ?? false);
     const privileged = bool("privileged", raw.privileged ?? true);
+    const sources = parseImageSources(raw, key, (n) => (raw.secretKeys ?? []).includes(key(n)), problems);
 
     if (problems.length > 0) throw new SettingsError(problems);
     return Object.freeze({
         project, stack, projectRoot, baseImage, versions: Object.freeze(versions), nerdctlPatches, buildkit, storageDir,
         ports: Object.freeze(ports) as PortMapping[], preload: Object.freeze(preload) as string[],
-        destroyDeletesStorage, privileged, engine: Object.freeze(engine), tls,
+        destroyDeletesStorage, privileged, engine: Object.freeze(engine), tls, sources: deepFreeze(sources),
     });
 }
 
@@ -216,6 +220,11 @@ function checkRemoteStorage(value: string, stack: string, engine: Engine,
         return value;
     }
     return path.posix.normalize(value).replace(/\/$/, "");
+}
+
+function deepFreeze<T>(o: T): T {
+    if (typeof o === "object" && o !== null) Object.values(o).forEach(deepFreeze);
+    return Object.freeze(o);
 }
 
 function checkStorage(value: string, project: string, stack: string, root: string,
@@ -317,6 +326,17 @@ export function loadSettings(projectRoot: string): Settings {
         dockerTlsCa: config.get("dockerTlsCa"),
         dockerTlsCert: config.get("dockerTlsCert"),
         dockerTlsKey: config.get("dockerTlsKey"),
+        hostImages: config.getObject<unknown>("hostImages"),
+        registryMirrors: config.getObject<unknown>("registryMirrors"),
+        insecureRegistries: config.getObject<unknown>("insecureRegistries"),
+        registryCA: config.get("registryCA"),
+        // Read plain to be checked; handed on only as pulumi.secret (components/registries.ts).
+        registryAuth: config.getObject<unknown>("registryAuth"),
+        httpProxy: config.get("httpProxy"),
+        httpsProxy: config.get("httpsProxy"),
+        noProxy: config.get("noProxy"),
+        localRegistry: config.getObject<unknown>("localRegistry"),
+        localRegistryPort: config.getObject<unknown>("localRegistryPort"),
         secretKeys: secretKeys(),
     };
     const s = parseSettings(raw, pulumi.getProject(), pulumi.getStack(), projectRoot);

@@ -11,7 +11,10 @@ import { Prepare } from "./prepare";
 import { ImageEntry, Verify } from "./verify";
 import { HostReport } from "./report";
 import { NerdctlFromSource } from "./nerdctl-source";
-import { containerName, imageName } from "./names";
+import { containerName, imageName, SHARED_NETWORK } from "./names";
+import { HostImages } from "./host-images";
+import { Registries } from "./registries";
+import { proxyBuildArgs } from "./image";
 
 export class NerdctlEnvironment extends pulumi.ComponentResource {
     readonly containerName: pulumi.Output<string>;
@@ -20,6 +23,8 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
     readonly storageDir: string;
     readonly versions: Versions;
     readonly prepareReport: pulumi.Output<string>;
+    /** configure.sh's report: files written, endpoints checked, containerd restarts. */
+    readonly registriesReport: pulumi.Output<string>;
     readonly imagesText: pulumi.Output<string>;
     readonly images: pulumi.Output<ImageEntry[]>;
     readonly hostReport: pulumi.Output<string>;
@@ -34,6 +39,7 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         }, parent);
         const image = new WrapperImage(`${name}-image`, {
             projectRoot: s.projectRoot, name: imageName(s.stack), baseImage: s.baseImage, bundle, engine: s.engine,
+            proxyArgs: proxyBuildArgs(s.sources),
         }, parent);
         const storage = new Storage(`${name}-storage`, {
             dir: s.storageDir, owner: `${s.project}/${s.stack}`, deleteOnDestroy: s.destroyDeletesStorage,
@@ -42,7 +48,7 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         // A remote engine's host cannot see local tarballs: prepare streams them instead.
         const wrapper = new Wrapper(`${name}-wrapper`, {
             name: wrapperName, image: image.imageId, storage, ports: s.ports, preload: s.engine.remote ? [] : s.preload,
-            privileged: s.privileged, engine: s.engine.ref,
+            privileged: s.privileged, engine: s.engine.ref, network: s.sources.localRegistry ? SHARED_NETWORK : undefined,
         }, parent);
         if (bundle.fromSource) {
             new NerdctlFromSource(`${name}-nerdctl-src`, {
@@ -53,9 +59,17 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
             container: wrapperName, engine: s.engine, wrapperId: wrapper.container.id, preload: s.preload,
             projectRoot: s.projectRoot,
         }, parent);
+        const registries = new Registries(`${name}-registries`, {
+            container: wrapperName, engine: s.engine.ref, wrapperId: wrapper.container.id, sources: s.sources, project: s.project,
+        }, { parent: this, dependsOn: [prepare] });
+        const hostImages = s.sources.hostImages.length === 0 ? undefined : new HostImages(`${name}-host-images`, {
+            projectRoot: s.projectRoot, container: wrapperName, images: s.sources.hostImages, engine: s.engine,
+            wrapperId: wrapper.container.id, setting: `${s.project}:hostImages`,
+        }, { parent: this, dependsOn: [prepare, registries] });
         const verify = new Verify(`${name}-verify`, {
-            container: wrapperName, engine: s.engine.ref, triggers: [wrapper.container.id, prepare.report],
-        }, parent);
+            container: wrapperName, engine: s.engine.ref,
+            triggers: [wrapper.container.id, prepare.report, ...(hostImages ? [hostImages.report] : [])],
+        }, { parent: this, dependsOn: [registries] });
         const report = new HostReport(`${name}-report`, {
             container: wrapperName, engine: s.engine.ref, wrapperId: wrapper.container.id,
         }, { parent: this, dependsOn: [prepare] });
@@ -66,6 +80,7 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         this.storageDir = storage.dir;
         this.versions = s.versions;
         this.prepareReport = prepare.report;
+        this.registriesReport = registries.report;
         this.imagesText = verify.imagesText;
         this.images = verify.images;
         this.hostReport = report.text;

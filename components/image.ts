@@ -11,6 +11,7 @@ import { Bundle } from "./bundle";
 import { DockerImage } from "./providers/docker-image";
 import { Engine } from "./engine";
 import { copyBaseImage } from "./base-image";
+import { ImageSources } from "./registry-settings";
 
 export interface WrapperImageArgs {
     projectRoot: string;
@@ -18,6 +19,8 @@ export interface WrapperImageArgs {
     baseImage: string;
     bundle: Bundle;
     engine: Engine;
+    /** HTTP_PROXY and friends: Docker's predefined build args, never kept in the image; not part of the content hash. */
+    proxyArgs: Record<string, pulumi.Input<string>>;
 }
 
 export class WrapperImage extends pulumi.ComponentResource {
@@ -37,7 +40,7 @@ export class WrapperImage extends pulumi.ComponentResource {
             context: args.projectRoot,
             contextPaths: ["dockerfile", "scripts", path.join("nerdctl", "out", args.bundle.dirKey)],
             dockerfile: "dockerfile",
-            buildArgs,
+            buildArgs: { ...buildArgs, ...args.proxyArgs },
             contentHash: contentHash(args.projectRoot, buildArgs),
             ...args.engine.ref,
         }, { parent: this, dependsOn: [args.bundle.build, ...before] });
@@ -45,6 +48,18 @@ export class WrapperImage extends pulumi.ComponentResource {
         this.imageId = this.image.imageId;
         this.registerOutputs({ imageName: this.imageName, imageId: this.imageId });
     }
+}
+
+/** The proxy settings as build args; a secret when a URL carries credentials. */
+export function proxyBuildArgs(s: ImageSources): Record<string, pulumi.Input<string>> {
+    const args: Record<string, pulumi.Input<string>> = {};
+    const add = (name: string, value: string) => {
+        if (value) args[name] = s.proxyHasCredentials && name !== "NO_PROXY" ? pulumi.secret(value) : value;
+    };
+    add("HTTP_PROXY", s.proxy.httpProxy);
+    add("HTTPS_PROXY", s.proxy.httpsProxy);
+    if (s.proxy.httpProxy || s.proxy.httpsProxy) add("NO_PROXY", s.proxy.noProxy);
+    return args;
 }
 
 export function contentHash(root: string, buildArgs: Record<string, string>): string {

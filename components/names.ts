@@ -7,3 +7,6 @@ export function containerName(stack: string): string {
 export function imageName(stack: string): string {
     return `nerdctl-dind:${stack.toLowerCase()}`;
 }
+
+/** The Docker network the shared local registry and the wrappers that use it join (toolchain/local-registry.sh). */
+export const SHARED_NETWORK = "nerdctl-dind";

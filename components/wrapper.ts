@@ -16,6 +16,8 @@ export interface WrapperArgs {
     preload: string[];
     privileged: boolean;
     engine: EngineRef;
+    /** A user-defined Docker network to join (the shared local registry's), else the default bridge. */
+    network?: string;
 }
 
 const PRELOAD_DIR = "/preload";
@@ -45,6 +47,7 @@ export function runOptions(args: WrapperArgs): string[] {
         ["--mount", `type=bind,source=${source},target=${target}${readOnly ? ",readonly" : ""}`];
     return [
         "--hostname", args.name,
+        ...(args.network ? ["--network", args.network] : []),
         ...(args.privileged ? ["--privileged"] : UNPRIVILEGED),
         // A private cgroup namespace keeps the inner containerd's cgroups
         // under the wrapper's own, on cgroup v1 as on v2.

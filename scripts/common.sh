@@ -3,6 +3,8 @@
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 NDIND_RUN=/run/nerdctl-dind
+# HTTP_PROXY and friends for containerd and nerdctl (configure.sh writes it).
+PROXY_ENV=/etc/nerdctl-dind/proxy.env
 
 log() { printf '%s. >>> %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*"; }
 die() { log "ERROR: $*" >&2; exit 1; }

@@ -95,7 +95,16 @@ supervise() {
 	done
 }
 
-run_containerd() { exec containerd; }
+# The daemons start with the proxy settings of the moment; configure.sh
+# restarts them when those change.
+load_proxy_env() {
+	[ ! -r "$PROXY_ENV" ] || { set -a; . "$PROXY_ENV"; set +a; }
+}
+
+run_containerd() {
+	load_proxy_env
+	exec containerd
+}
 
 # BuildKit's containerd worker (as nerdctl's full release runs it, no OCI
 # worker) stores images and snapshots in containerd, in nerdctl's namespace
@@ -104,8 +113,14 @@ run_containerd() { exec containerd; }
 # too. It waits for containerd, because it gives up if containerd is not there.
 run_buildkitd() {
 	until containerd_serving; do sleep 0.1; done
+	load_proxy_env
 	exec buildkitd --oci-worker=false --containerd-worker=true --containerd-worker-namespace=default \
 		--containerd-worker-snapshotter="$snapshotter" --root=/var/lib/buildkit
+}
+
+# nerdctl fetches images itself, so it starts with the proxy settings too.
+wrap_nerdctl() {
+	ln -sf /scripts/nerdctl.sh /usr/local/sbin/nerdctl
 }
 
 # The daemons, each under its own supervisor; the entry script waits for
@@ -130,5 +145,6 @@ fix_cgroup
 select_iptables
 reset_cni_state
 configure_containerd
+wrap_nerdctl
 log "/scripts/entry.sh finished; supervising containerd$(command -v buildkitd >/dev/null && echo ' and buildkitd')"
 supervise_all

@@ -28,5 +28,6 @@ step "Docker engine" sh toolchain/docker-engine.sh
 step "Pulumi CLI" sh toolchain/pulumi-cli.sh
 step "ndind provider" sh toolchain/provider.sh
 step "offline images" sh toolchain/base-image.sh
+step "registry images" sh toolchain/registry-image.sh
 step "container bundle" sh nerdctl/build.sh >/dev/null
 log "toolchain ready in $(($(date +%s) - start)) s"

@@ -14,7 +14,8 @@ export interface DockerImageInputs extends EngineRef {
     contextPaths: string[];
     /** Relative to the context. */
     dockerfile: string;
-    buildArgs: Record<string, string>;
+    /** A secret value (a proxy with credentials) stays secret in state. */
+    buildArgs: Record<string, pulumi.Input<string>>;
     /** Hash of everything the build reads; a change means a rebuild. */
     contentHash: string;
 }

@@ -10,7 +10,8 @@ export interface LocalCommandInputs {
     update?: string;
     delete?: string;
     dir?: string;
-    environment?: Record<string, string>;
+    /** A secret value stays secret alone, so a diff still shows the others. */
+    environment?: Record<string, pulumi.Input<string>>;
     /** Values whose change re-runs `create` as a replacement. */
     triggers?: unknown[];
 }

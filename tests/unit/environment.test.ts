@@ -43,9 +43,9 @@ describe("environment graph", () => {
         const types = recorded.map((r) => r.type).sort();
         assert.deepStrictEqual(types, [
             "nerdctl-dind:index:Bundle", "nerdctl-dind:index:HostReport", "nerdctl-dind:index:NerdctlEnvironment", "nerdctl-dind:index:Prepare",
-            "nerdctl-dind:index:Storage", "nerdctl-dind:index:Verify", "nerdctl-dind:index:Wrapper",
+            "nerdctl-dind:index:Registries", "nerdctl-dind:index:Storage", "nerdctl-dind:index:Verify", "nerdctl-dind:index:Wrapper",
             "nerdctl-dind:index:WrapperImage",
-            COMMAND, COMMAND, COMMAND, COMMAND, COMMAND, CONTAINER, IMAGE,
+            COMMAND, COMMAND, COMMAND, COMMAND, COMMAND, COMMAND, CONTAINER, IMAGE,
         ].sort());
         for (const r of recorded.filter((r) => r.type !== "nerdctl-dind:index:NerdctlEnvironment")) {
             assert.ok(r.name.startsWith("env-dev-"), `${r.name} is not named after its component`);
@@ -180,5 +180,24 @@ describe("environment graph", () => {
         assert.deepStrictEqual(await promiseOf(env.images), [
             { repository: "busybox", tag: "ndind", id: "0123456789ab", size: "2.0 MiB" },
         ]);
+    });
+
+    it("configures registries in the running wrapper: in place, secrets on stdin, re-run for a new wrapper", async () => {
+        await build("dev", { registryMirrors: { "docker.io": { endpoints: ["http://10.0.0.5:5000"] } } });
+        const [configure] = find(COMMAND, "env-dev-registries-configure");
+        const exec = `printf '%s\\n' "$NDIND_CONFIG" "$NDIND_SECRET_CONFIG" | docker exec -i nerdctl-dind-dev /scripts/configure.sh`;
+        assert.strictEqual(configure.inputs.create, exec);
+        assert.strictEqual(configure.inputs.update, exec);
+        assert.deepStrictEqual(configure.inputs.triggers, ["env-dev-wrapper-container-id"]);
+        // Mocks see a map with a secret in it as one secret; the engine keeps the secret to its value.
+        const env = configure.inputs.environment as Inputs;
+        assert.strictEqual(env["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+        assert.match(String((env.value as Inputs).NDIND_CONFIG), /=== file \/etc\/containerd\/certs.d\/docker.io\/hosts.toml 0644/);
+        assert.deepStrictEqual(values("--network"), []);
+    });
+
+    it("joins the shared registry's network with localRegistry", async () => {
+        await build("dev", { localRegistry: true });
+        assert.deepStrictEqual(values("--network"), ["nerdctl-dind"]);
     });
 });
