@@ -16,6 +16,7 @@ const PROXY_PASSWORD = `proxy-${id}-K3v9`;
 // Host ports from this test's range, published on 127.0.0.1 only.
 const MIRROR_PORT = 15101;
 const AUTH_PORT = 15102;
+const TLS_PORT = 15103;
 const LOCAL_PORT = 15110;
 
 /** A container of this test; removed at the end. */
@@ -81,6 +82,8 @@ describe("registries, mirrors, proxies, host images (end to end)", function () {
     let mirror: Service;
     let auth: Service;
     let proxy: Service;
+    let tls: Service;
+    const certs = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-certs-"));
     const upLogs: string[] = [];
     const up = () => { const out = s.up(); upLogs.push(out); return out; };
 
@@ -94,6 +97,15 @@ describe("registries, mirrors, proxies, host images (end to end)", function () {
             'htpasswd -Bbn ann "$PW" >/tmp/htpasswd && exec docker-registry serve /etc/docker/registry/config.yml']);
         proxy = new Service("proxy", ["-e", `PW=${PROXY_PASSWORD}`, "--entrypoint", "sh", TESTKIT, "-c",
             'printf "Port 8888\\nListen 0.0.0.0\\nTimeout 60\\nLogLevel Info\\nMaxClients 20\\nBasicAuth bob %s\\n" "$PW" >/tmp/tinyproxy.conf && exec tinyproxy -d -c /tmp/tinyproxy.conf']);
+        // A registry with a certificate of its own CA: it waits for the certificate, made once its address is known.
+        tls = new Service("tls", ["-p", `127.0.0.1:${TLS_PORT}:5000`, "-v", `${certs}:/certs:ro`,
+            "-e", "REGISTRY_HTTP_TLS_CERTIFICATE=/certs/cert.pem", "-e", "REGISTRY_HTTP_TLS_KEY=/certs/key.pem", "--entrypoint", "sh", TESTKIT, "-c",
+            "until [ -s /certs/key.pem ]; do sleep 0.1; done; exec docker-registry serve /etc/docker/registry/config.yml"]);
+        must("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=ndind-e2e-ca",
+            "-addext", `subjectAltName=IP:${tls.ip}`, "-keyout", path.join(certs, "key.tmp"), "-out", path.join(certs, "cert.pem")]);
+        fs.renameSync(path.join(certs, "key.tmp"), path.join(certs, "key.pem"));
+        waitHttp(`-k https://127.0.0.1:${TLS_PORT}/v2/`);
+        push(`127.0.0.1:${TLS_PORT}/library/busybox:tls`);
         waitHttp(`http://127.0.0.1:${MIRROR_PORT}/v2/`);
         waitHttp(`http://127.0.0.1:${AUTH_PORT}/v2/`);
         push(`127.0.0.1:${MIRROR_PORT}/library/busybox:mirrored`);
@@ -103,7 +115,8 @@ describe("registries, mirrors, proxies, host images (end to end)", function () {
     });
     after(() => {
         s?.remove();
-        for (const c of [mirror, auth, proxy]) c?.remove();
+        for (const c of [mirror, auth, proxy, tls]) c?.remove();
+        fs.rmSync(certs, { recursive: true, force: true });
     });
 
     it("hostImages: the stack comes up with the host's busybox listed by nerdctl images", () => {
@@ -167,6 +180,19 @@ describe("registries, mirrors, proxies, host images (end to end)", function () {
         const ok = s.exec("nerdctl", "pull", ref);
         assert.strictEqual(ok.code, 0, ok.out);
         auth.matched(/"(HEAD|GET) \/v2\/private\/busybox\/manifests\/ndind HTTP\/1.1" 200/, "the registry served the pull with the credential");
+    });
+
+    it("registryCA: a registry with a certificate of that CA is trusted, and refused without it", () => {
+        const ref = `${tls.ip}:5000/library/busybox:tls`;
+        const untrusted = s.exec("nerdctl", "pull", ref);
+        assert.notStrictEqual(untrusted.code, 0, untrusted.out);
+        assert.match(untrusted.out, /x509|certificate/i);
+        must("pulumi", ["config", "set", "--stack", s.name, "registryCA", "--", fs.readFileSync(path.join(certs, "cert.pem"), "utf8")]);
+        up();
+        assert.match(String(s.outputs().registriesReport), /registryCA: system trust store updated/);
+        const ok = s.exec("nerdctl", "pull", ref);
+        assert.strictEqual(ok.code, 0, ok.out);
+        tls.matched(/"(HEAD|GET) \/v2\/library\/busybox\/manifests\/tls HTTP\/1.1" 200 .*containerd/, "the TLS registry served the pull");
     });
 
     it("an HTTP proxy with a password: containerd restarts, inner containers keep running, nerdctl pulls through it", () => {
