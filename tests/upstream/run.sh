@@ -41,7 +41,7 @@ cleanup() {
 	log "removing the throwaway stack $STACK"
 	$PULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
 	docker rm -f "$WRAPPER" >/dev/null 2>&1 || :
-	docker rmi "nerdctl-dind:$STACK" ndind-standin/nginx:$$ >/dev/null 2>&1 || :
+	docker rmi "nerdctl-dind:$STACK" ndind-standin/nginx:$$ ndind-standin/alpine:$$ >/dev/null 2>&1 || :
 	rm -rf "lib/$STACK" "Pulumi.$STACK.yaml" "$WORK"
 }
 trap cleanup EXIT
@@ -76,8 +76,10 @@ if in_wrapper timeout 20 $NS pull -q ghcr.io/containerd/busybox:1.28 >/dev/null 
 	log "a registry answers: the tests pull the real images"
 else
 	log "no registry answers: stand-ins made offline from busybox:ndind"
-	DOCKER_BUILDKIT=0 docker build -q -t ndind-standin/nginx:$$ - <"$here/nginx-standin.dockerfile" >/dev/null
-	docker save busybox:ndind ndind-standin/nginx:$$ | docker exec -i "$WRAPPER" sh -c 'cat >/tmp/standins.tar'
+	for standin in nginx alpine; do
+		DOCKER_BUILDKIT=0 docker build -q -t ndind-standin/$standin:$$ - <"$here/$standin-standin.dockerfile" >/dev/null
+	done
+	docker save busybox:ndind ndind-standin/nginx:$$ ndind-standin/alpine:$$ | docker exec -i "$WRAPPER" sh -c 'cat >/tmp/standins.tar'
 	# Tests that remove or prune images take the stand-ins with them, so
 	# they are put back (when missing) before each test.
 	: >"$WORK/standins.sh"
@@ -86,13 +88,15 @@ else
 		log "  $name <- $from ($what)"
 	done <<-EOF
 		ghcr.io/containerd/busybox:1.28 busybox:ndind BusyboxImage: busybox, as upstream's
-		ghcr.io/stargz-containers/alpine:3.13-org busybox:ndind AlpineImage/CommonImage: a shell and the busybox tools, no apk
+		ghcr.io/stargz-containers/alpine:3.13-org ndind-standin/alpine:$$ AlpineImage/CommonImage: busybox with Alpine's folders, users and groups, no apk
 		ghcr.io/stargz-containers/nginx:1.19-alpine-org ndind-standin/nginx:$$ NginxAlpineImage: busybox httpd on port 80 serving nginx's welcome title
 	EOF
 	docker cp "$WORK/standins.sh" "$WRAPPER:/tmp/standins.sh"
 	log "  no stand-in (tests that need them fail, classified \"needs a registry image\"): registry:2, wordpress, mariadb, docker_auth, fluentd, kubo, non-dist-blob, eStargz and SOCI images"
 fi
-# Upstream runs a buildkitd of the tests' own namespace beside the default one.
+# As upstream's test image: tini also as tini-custom (TestRunWithInit), and a
+# buildkitd of the tests' own namespace beside the default one.
+in_wrapper cp /usr/local/bin/tini /usr/local/bin/tini-custom
 if in_wrapper sh -c 'command -v buildkitd' >/dev/null; then
 	snap=$(in_wrapper sed -n 's/^snapshotter = "\(.*\)"/\1/p' /etc/nerdctl/nerdctl.toml)
 	docker exec -d "$WRAPPER" sh -c "mkdir -p /run/buildkit-nerdctl-test && exec buildkitd --oci-worker=false --containerd-worker=true \
