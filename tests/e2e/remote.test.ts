@@ -11,13 +11,15 @@ import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, CACHE, env, must, requirePrerequisite
 
 const id = process.pid.toString(36);
 // Host ports of this file: 16000-16999.
-const SSH_PORT = 16022;
+// Concurrent runs (other checkouts' make test) share this range: the pair of
+// ports is picked at start, the first one free from a per-run offset.
+let SSH_PORT = 0;
 const NOTHING_PORT = 16999;
 const HOST = `ndind-remote-${id}`;
-const ENGINE = `ssh://root@127.0.0.1:${SSH_PORT}`;
+let ENGINE = "";
 const WEB_PORT = 16180;
-const TLS_PORT = 16376;
-const TLS_ENGINE = `tcp://127.0.0.1:${TLS_PORT}`;
+let TLS_PORT = 0;
+let TLS_ENGINE = "";
 const TLS_SETTINGS: [string, string][] = [["dockerTlsCa", "ca.pem"], ["dockerTlsCert", "cert.pem"], ["dockerTlsKey", "key.pem"]];
 
 /** A command run inside the second host (through this machine's engine, not ssh). */
@@ -35,7 +37,15 @@ describe("remote engine over ssh (end to end)", function () {
     before(() => {
         requirePrerequisites();
         const t0 = Date.now();
-        must("env", [`TLS_PORT=${TLS_PORT}`, "sh", "tests/remote/host.sh", "up", HOST, String(SSH_PORT), dir]);
+        for (let i = 0; ; i++) {
+            SSH_PORT = 16100 + ((process.pid + i * 2) % 800) - ((process.pid + i * 2) % 2);
+            TLS_PORT = SSH_PORT + 1;
+            const r = run("env", [`TLS_PORT=${TLS_PORT}`, "sh", "tests/remote/host.sh", "up", HOST, String(SSH_PORT), dir]);
+            if (r.code === 0) break;
+            if (!/port is already allocated|address already in use/.test(r.out) || i > 20) throw new Error(`the second host did not start:\n${r.out}`);
+        }
+        ENGINE = `ssh://root@127.0.0.1:${SSH_PORT}`;
+        TLS_ENGINE = `tcp://127.0.0.1:${TLS_PORT}`;
         console.log(`      second host up in ${((Date.now() - t0) / 1000).toFixed(2)} s (docker run -> docker info over ssh and tcp+TLS)`);
         // docker's ssh transport runs `ssh` from PATH: this one reads the test's key and known_hosts.
         env.PATH = `${path.join(dir, "bin")}:${path0}`;
@@ -192,11 +202,11 @@ describe("remote engine over ssh (end to end)", function () {
         afterEach(() => bad.remove());
 
         const resources = () => JSON.parse(bad.pulumi("stack", "export")).deployment.resources ?? [];
-        const cases: [string, string, RegExp][] = [
-            ["an unreachable host", `ssh://root@127.0.0.1:${NOTHING_PORT}`,
-                new RegExp(`ssh://root@127.0.0.1:${NOTHING_PORT} is unreachable: .*Connection refused`)],
-            ["ssh that asks for a password", `ssh://ann@127.0.0.1:${SSH_PORT}`,
-                new RegExp(`ssh://ann@127.0.0.1:${SSH_PORT}: ssh would ask for a password`)],
+        const cases: [string, () => string, () => RegExp][] = [
+            ["an unreachable host", () => `ssh://root@127.0.0.1:${NOTHING_PORT}`,
+                () => new RegExp(`ssh://root@127.0.0.1:${NOTHING_PORT} is unreachable: .*Connection refused`)],
+            ["ssh that asks for a password", () => `ssh://ann@127.0.0.1:${SSH_PORT}`,
+                () => new RegExp(`ssh://ann@127.0.0.1:${SSH_PORT}: ssh would ask for a password`)],
         ];
 
         it("refuses TLS material stored in plain text at preview", () => {
@@ -211,11 +221,11 @@ describe("remote engine over ssh (end to end)", function () {
         });
         for (const [what, host, message] of cases) {
             it(`refuses ${what} at preview, within seconds`, () => {
-                bad.set("dockerHost", host);
+                bad.set("dockerHost", host());
                 const t0 = Date.now();
                 const r = run("pulumi", ["preview", "--stack", bad.name, "--non-interactive"]);
                 assert.notStrictEqual(r.code, 0);
-                assert.match(r.out, message);
+                assert.match(r.out, message());
                 assert.ok(Date.now() - t0 < 60000, "the refusal took a minute");
                 assert.deepStrictEqual(resources(), []);
             });
