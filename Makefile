@@ -29,6 +29,7 @@ stack: toolchain
 	@pulumi stack select $(STACK) 2>/dev/null || { \
 		pulumi stack init $(STACK) && \
 		{ [ -f Pulumi.$(STACK).yaml ] || pulumi config set --stack $(STACK) baseImage $(NEW_STACK_BASE); }; }
+	@pulumi config get --stack $(STACK) provider >/dev/null 2>&1 || pulumi config set --stack $(STACK) provider ndind
 
 up: stack
 	$(PULUMI) up --yes --skip-preview

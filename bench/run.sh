@@ -75,6 +75,7 @@ trap cleanup EXIT
 log "bench: $RUNS runs per figure, stack $STACK"
 pulumi stack init "$STACK" >/dev/null
 $PULUMI config set baseImage nerdctl-dind/base:bookworm
+$PULUMI config set provider "${PROVIDER:-ndind}"
 $PULUMI config set --type string --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"
 
 fresh="$PULUMI destroy --yes --skip-preview; docker rmi nerdctl-dind:$STACK; rm -rf $STORAGE"
@@ -101,6 +102,7 @@ measure "remote: second host start (docker run -> docker info over ssh)" "sh tes
 	"sh tests/remote/host.sh up $REMOTE $REMOTE_PORT $REMOTE_DIR" >/dev/null
 pulumi stack init "$RSTACK" >/dev/null
 $RPULUMI config set baseImage nerdctl-dind/base:bookworm
+$RPULUMI config set provider "${PROVIDER:-ndind}"
 $RPULUMI config set dockerHost "ssh://root@127.0.0.1:$REMOTE_PORT"
 $RPULUMI config set --type string --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"
 rfresh="$RPULUMI destroy --yes --skip-preview; $RDOCKER rmi nerdctl-dind:$RSTACK; docker exec $REMOTE rm -rf /var/lib/nerdctl-dind/$RSTACK"

@@ -6,6 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { cacheDir, contextEndpoint, Engine, isRemoteAddress, probeEngine, TlsMaterial, writeTls } from "./engine";
 import { ImageSources, parseImageSources, RawImageSources } from "./registry-settings";
+import { PROVIDER_KINDS, ProviderKind } from "./providers/kinds";
 
 export interface Versions {
     containerd: string;
@@ -25,6 +26,8 @@ export interface Settings {
     project: string;
     stack: string;
     projectRoot: string;
+    /** Which plugins serve the resources: @pulumi/docker + @pulumi/command, or our own twin of them. */
+    provider: ProviderKind;
     baseImage: string;
     versions: Versions;
     nerdctlPatches: boolean;
@@ -45,6 +48,7 @@ export interface Settings {
 
 /** Config values as Pulumi hands them over, before validation. */
 export interface RawSettings extends RawImageSources {
+    provider?: unknown;
     baseImage?: unknown;
     containerdVersion?: unknown;
     runcVersion?: unknown;
@@ -117,6 +121,7 @@ export function parseSettings(raw: RawSettings, project: string, stack: string, 
         return v;
     };
 
+    const provider = checkProvider(str("provider", raw.provider ?? ""), key("provider"), problems);
     const baseImage = str("baseImage", raw.baseImage);
     if (baseImage && !IMAGE_REF.test(baseImage)) {
         problems.push(`${key("baseImage")} is "${baseImage}": give an image reference such as alpine:3.18`);
@@ -141,10 +146,20 @@ export function parseSettings(raw: RawSettings, project: string, stack: string, 
 
     if (problems.length > 0) throw new SettingsError(problems);
     return Object.freeze({
-        project, stack, projectRoot, baseImage, versions: Object.freeze(versions), nerdctlPatches, buildkit, storageDir,
+        project, stack, projectRoot, provider, baseImage, versions: Object.freeze(versions), nerdctlPatches, buildkit, storageDir,
         ports: Object.freeze(ports) as PortMapping[], preload: Object.freeze(preload) as string[],
         destroyDeletesStorage, privileged, engine: Object.freeze(engine), tls, sources: deepFreeze(sources),
     });
+}
+
+/** Chosen once, by `make stack`, when the stack is made: a flip replaces every resource. */
+function checkProvider(value: string, key: string, problems: string[]): ProviderKind {
+    if ((PROVIDER_KINDS as readonly string[]).includes(value)) return value as ProviderKind;
+    problems.push(value === ""
+        ? `${key} is not set: run \`make stack STACK=<name>\` (it picks pulumi where the docker and command plugins are installed, ndind otherwise), ` +
+          `or set it: pulumi config set provider pulumi|ndind`
+        : `${key} is "${value}": give one of ${PROVIDER_KINDS.join(", ")}`);
+    return "ndind";
 }
 
 const SSH_HOST = /^ssh:\/\/(?:[A-Za-z0-9._-]+@)?(?:[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(?::\d{1,5})?(?:\/[^\s]*)?$/;
@@ -309,6 +324,7 @@ function checkPreload(files: string[], root: string, key: string, problems: stri
 export function loadSettings(projectRoot: string): Settings {
     const config = new pulumi.Config();
     const raw: RawSettings = {
+        provider: config.get("provider"),
         baseImage: config.get("baseImage"),
         containerdVersion: config.get("containerdVersion"),
         runcVersion: config.get("runcVersion"),

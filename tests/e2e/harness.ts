@@ -51,6 +51,9 @@ export function requirePrerequisites(): void {
     if (missing.length) throw new Error(`end-to-end prerequisites missing:\n  ${missing.join("\n  ")}`);
 }
 
+/** The implementation the suite runs on: make test-e2e PROVIDER=pulumi|ndind. */
+export const PROVIDER = process.env.PROVIDER ?? "ndind";
+
 /** A stack of this project in the throwaway backend. */
 export class Stack {
     readonly container: string;
@@ -61,7 +64,7 @@ export class Stack {
         this.storage = path.join(ROOT, "lib", name);
         removeLeftovers(this);
         must("pulumi", ["stack", "init", name, "--non-interactive"]);
-        for (const [key, value] of Object.entries(config)) this.set(key, value);
+        for (const [key, value] of Object.entries({ provider: PROVIDER, ...config })) this.set(key, value);
     }
 
     set(key: string, value: string | string[]): void {

@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { Lookups, parseSettings, RawSettings, SettingsError, Settings } from "../../components/config";
 import { apiOlder, engineEnv, probeVerdict, sshProbeArgs, writeTls } from "../../components/engine";
-import { PROJECT_ROOT, pulumiYamlDefaults } from "./mocks";
+import { PROJECT_ROOT, stackDefaults } from "./mocks";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
 const TLS_KEYS = ["nerdctl-dind:dockerTlsCa", "nerdctl-dind:dockerTlsCert", "nerdctl-dind:dockerTlsKey"];
@@ -15,7 +15,7 @@ const contexts: Lookups = {
 };
 
 function parse(overrides: RawSettings): Settings {
-    return parseSettings({ ...pulumiYamlDefaults(), ...overrides }, "nerdctl-dind", "dev", PROJECT_ROOT, contexts);
+    return parseSettings({ ...stackDefaults(), ...overrides }, "nerdctl-dind", "dev", PROJECT_ROOT, contexts);
 }
 
 function problemsOf(overrides: RawSettings): string[] {

@@ -5,7 +5,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { COMMAND, CONTAINER, find, IMAGE, PROJECT_ROOT, promiseOf, pulumiYamlDefaults, recorded, unsecret, useMocks } from "./mocks";
+import { COMMAND, CONTAINER, find, IMAGE, PROJECT_ROOT, promiseOf, stackDefaults, recorded, unsecret, useMocks } from "./mocks";
 
 useMocks();
 import { parseSettings, RawSettings } from "../../components/config";
@@ -20,7 +20,7 @@ process.env.NDIND_NERDCTL_SRC = NO_SRC;
 
 async function build(stack: string, overrides: RawSettings = {}): Promise<NerdctlEnvironment> {
     recorded.length = 0;
-    const s = parseSettings({ ...pulumiYamlDefaults(), ...overrides }, "nerdctl-dind", stack, PROJECT_ROOT);
+    const s = parseSettings({ ...stackDefaults(), ...overrides }, "nerdctl-dind", stack, PROJECT_ROOT);
     const env = new NerdctlEnvironment(`env-${stack}`, s);
     await promiseOf(env.images);
     return env;

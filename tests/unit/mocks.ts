@@ -5,6 +5,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { RawSettings } from "../../components/config";
+import { ProviderKind } from "../../components/providers/kinds";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -50,14 +51,14 @@ export function useMocks(stack = "dev"): void {
     }, "nerdctl-dind", stack, false);
 }
 
-/** The config defaults declared in Pulumi.yaml, as Pulumi would pass them. */
-export function pulumiYamlDefaults(): RawSettings {
+/** A stack as `make stack` makes it: the config defaults declared in Pulumi.yaml, as Pulumi would pass them, and a provider. */
+export function stackDefaults(provider: ProviderKind = "ndind"): RawSettings {
     const doc = yaml.load(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as {
         config: Record<string, { default?: unknown }>;
     };
     const raw: Record<string, unknown> = {};
     for (const [key, spec] of Object.entries(doc.config)) raw[key] = spec.default;
-    return raw as RawSettings;
+    return { ...raw, provider } as RawSettings;
 }
 
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {

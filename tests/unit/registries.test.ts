@@ -7,13 +7,13 @@ import { hostImageIds } from "../../components/host-images";
 import { proxyBuildArgs } from "../../components/image";
 import { hostsFiles, renderConfig } from "../../components/registries";
 import { ImageSources } from "../../components/registry-settings";
-import { PROJECT_ROOT, pulumiYamlDefaults } from "./mocks";
+import { PROJECT_ROOT, stackDefaults } from "./mocks";
 
 const SECRETS = new Set(["registryAuth", "httpProxy", "httpsProxy"]);
 
 function parse(overrides: RawSettings, secrets: ReadonlySet<string> = SECRETS): ImageSources {
     const secretKeys = [...secrets].map((n) => `nerdctl-dind:${n}`);
-    return parseSettings({ ...pulumiYamlDefaults(), ...overrides, secretKeys }, "nerdctl-dind", "dev", PROJECT_ROOT).sources;
+    return parseSettings({ ...stackDefaults(), ...overrides, secretKeys }, "nerdctl-dind", "dev", PROJECT_ROOT).sources;
 }
 
 function problemsOf(overrides: RawSettings, secrets: ReadonlySet<string> = SECRETS): string[] {

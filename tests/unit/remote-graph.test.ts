@@ -2,7 +2,7 @@
 // step goes through that engine, nothing reads or writes this machine's
 // folders for it. No engine, no ssh.
 import * as assert from "assert";
-import { COMMAND, CONTAINER, find, IMAGE, PROJECT_ROOT, promiseOf, pulumiYamlDefaults, recorded, unsecret, useMocks } from "./mocks";
+import { COMMAND, CONTAINER, find, IMAGE, PROJECT_ROOT, promiseOf, stackDefaults, recorded, unsecret, useMocks } from "./mocks";
 
 useMocks();
 import { parseSettings } from "../../components/config";
@@ -13,7 +13,7 @@ const TARBALL = `${PROJECT_ROOT}/package.json`;
 
 async function buildRemote(): Promise<NerdctlEnvironment> {
     recorded.length = 0;
-    const s = parseSettings({ ...pulumiYamlDefaults(), dockerHost: HOST, preload: [TARBALL] }, "nerdctl-dind", "dev", PROJECT_ROOT);
+    const s = parseSettings({ ...stackDefaults(), dockerHost: HOST, preload: [TARBALL] }, "nerdctl-dind", "dev", PROJECT_ROOT);
     const env = new NerdctlEnvironment("env-dev", s);
     await promiseOf(env.images);
     return env;

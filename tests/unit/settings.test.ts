@@ -5,11 +5,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { OWNER_FILE, parseSettings, RawSettings, SettingsError } from "../../components/config";
-import { PROJECT_ROOT, pulumiYamlDefaults } from "./mocks";
+import { PROJECT_ROOT, stackDefaults } from "./mocks";
 
 function problemsOf(overrides: RawSettings, stack = "dev"): string[] {
     try {
-        parseSettings({ ...pulumiYamlDefaults(), ...overrides }, "nerdctl-dind", stack, PROJECT_ROOT);
+        parseSettings({ ...stackDefaults(), ...overrides }, "nerdctl-dind", stack, PROJECT_ROOT);
     } catch (e) {
         assert.ok(e instanceof SettingsError, `expected SettingsError, got ${e}`);
         return e.problems;
@@ -23,7 +23,7 @@ describe("settings", () => {
     fs.writeFileSync(tarball, "");
 
     it("takes the Pulumi.yaml defaults", () => {
-        const s = parseSettings(pulumiYamlDefaults(), "nerdctl-dind", "dev", PROJECT_ROOT);
+        const s = parseSettings(stackDefaults(), "nerdctl-dind", "dev", PROJECT_ROOT);
         assert.strictEqual(s.baseImage, "alpine:3.18");
         assert.deepStrictEqual(s.versions, { containerd: "1.7.2", runc: "1.1.7", cniPlugins: "1.3.0", nerdctl: "1.5.0" });
         assert.strictEqual(s.storageDir, path.join(PROJECT_ROOT, "lib", "dev"));
@@ -35,7 +35,7 @@ describe("settings", () => {
     });
 
     it("parses ports, binding to 127.0.0.1 unless an address is given", () => {
-        const s = parseSettings({ ...pulumiYamlDefaults(), ports: ["8080:80", "0.0.0.0:5353:53/udp", "[::1]:8443:443"] },
+        const s = parseSettings({ ...stackDefaults(), ports: ["8080:80", "0.0.0.0:5353:53/udp", "[::1]:8443:443"] },
             "nerdctl-dind", "dev", PROJECT_ROOT);
         assert.deepStrictEqual(s.ports, [
             { hostIp: "127.0.0.1", hostPort: 8080, containerPort: 80, protocol: "tcp" },
@@ -45,7 +45,7 @@ describe("settings", () => {
     });
 
     it("resolves preload files against the project root", () => {
-        const s = parseSettings({ ...pulumiYamlDefaults(), preload: [tarball] }, "nerdctl-dind", "dev", PROJECT_ROOT);
+        const s = parseSettings({ ...stackDefaults(), preload: [tarball] }, "nerdctl-dind", "dev", PROJECT_ROOT);
         assert.deepStrictEqual(s.preload, [tarball]);
     });
 
@@ -76,6 +76,10 @@ describe("settings", () => {
             'nerdctl-dind:privileged must be true or false, got "yes"'],
         ["a non-boolean buildkit", { buildkit: "no" },
             'nerdctl-dind:buildkit must be true or false, got "no"'],
+        ["a stack made without make stack (no provider)", { provider: "" },
+            "nerdctl-dind:provider is not set: run `make stack STACK=<name>` (it picks pulumi where the docker and command plugins are installed, ndind otherwise), or set it: pulumi config set provider pulumi|ndind"],
+        ["an unknown provider", { provider: "docker" },
+            'nerdctl-dind:provider is "docker": give one of pulumi, ndind'],
         ["an unset version", { runcVersion: undefined },
             "nerdctl-dind:runcVersion is not set: set it, or restore its default in Pulumi.yaml"],
     ];
@@ -102,7 +106,7 @@ describe("settings", () => {
 
     it("reports every problem at once, in one message", () => {
         try {
-            parseSettings({ ...pulumiYamlDefaults(), ports: ["x"], runcVersion: "1.1" }, "nerdctl-dind", "dev", PROJECT_ROOT);
+            parseSettings({ ...stackDefaults(), ports: ["x"], runcVersion: "1.1" }, "nerdctl-dind", "dev", PROJECT_ROOT);
             assert.fail("expected a SettingsError");
         } catch (e) {
             assert.ok(e instanceof SettingsError);
