@@ -1,32 +1,41 @@
-// ndind:index:Command, a command run with sh on the machine running Pulumi:
-// `create` when the resource is made (and again, as a replacement, when a
-// trigger changes), `update` for other changes if given, `delete` on destroy.
+// ndind:index:Command, a command run with sh on the machine running Pulumi,
+// the offline twin of @pulumi/command 1.2's command.local.Command: `create`
+// when the resource is made, and again, as a replacement, when a trigger
+// changes (the new one runs before the old one's `delete`); any other change
+// updates in place, running `update`, or `create` again when there is none;
+// `delete` on destroy.
 //
 // Inputs: create, update?, delete?, dir?, environment? (name -> value),
-// triggers? (any values). Outputs: the inputs plus stdout and stderr.
+// triggers? (any values). Outputs: the inputs plus stdout and stderr. A
+// secret environment value stays secret: the plugin accepts no secrets, so
+// the engine sends it plain and marks the same key of the output secret.
 package main
 
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
 type command struct{}
 
-var commandKeys = []string{"create", "update", "delete", "dir", "environment", "triggers"}
+var commandShape = object(map[string]shape{
+	"create": aString, "update": aString, "delete": aString, "dir": aString,
+	"environment": stringMap, "triggers": listOf(anyValue),
+}, "create")
 
-// A changed trigger replaces; so does any change when there is no `update`
-// command to run instead. The old one is deleted after the new one runs.
+var commandKeys = sortedKeys(commandShape.fields)
+
+func (command) check(inputs resource.PropertyMap) []*pulumirpc.CheckFailure {
+	return checkInputs(inputs, commandShape, []string{"stdout", "stderr"})
+}
+
+// Only a changed trigger replaces; the old one is deleted after the new one
+// runs.
 func (command) diff(olds, news resource.PropertyMap) diffResult {
-	changed := changedKeys(olds, news, commandKeys)
-	d := diffResult{changed: changed}
-	if slices.Contains(changed, "triggers") || (!defined(news, "update") && len(changed) > 0) {
-		d.replaces = changed
-	}
-	return d
+	return diffInputs(olds, news, commandKeys).replacing([]string{"triggers"})
 }
 
 func (command) create(inputs resource.PropertyMap) (string, resource.PropertyMap, error) {
@@ -41,8 +50,8 @@ func (command) create(inputs resource.PropertyMap) (string, resource.PropertyMap
 	return hex.EncodeToString(b), outs, nil
 }
 
-func (command) read(string, resource.PropertyMap) (bool, error) {
-	return true, nil // nothing to look at: the state stays as it is
+func (command) read(_ string, state resource.PropertyMap) (resource.PropertyMap, error) {
+	return state, nil // nothing to look at: the state stays as it is
 }
 
 func (command) update(_ string, _, news resource.PropertyMap) (resource.PropertyMap, error) {

@@ -6,8 +6,9 @@
 //
 // Inputs: name, context, contextPaths (what the build reads, relative to the
 // context: only these are sent), dockerfile (relative to the context),
-// buildArgs, contentHash, dockerHost?, dockerContext?, dockerCertPath?. Outputs: the inputs plus imageId; the
-// resource's ID is the image ID too.
+// buildArgs (name -> value), contentHash, dockerHost?, dockerContext?,
+// dockerCertPath?. Outputs: the inputs plus imageId and imageName (the name,
+// as docker.Image gives it); the resource's ID is the image ID too.
 package main
 
 import (
@@ -16,11 +17,21 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
 type image struct{}
 
-var imageKeys = append([]string{"name", "context", "contextPaths", "dockerfile", "buildArgs", "contentHash"}, engineKeys...)
+var imageShape = object(withEngine(map[string]shape{
+	"name": aString, "context": aString, "contextPaths": stringList, "dockerfile": aString,
+	"buildArgs": stringMap, "contentHash": aString,
+}), "name", "context", "contextPaths", "dockerfile", "contentHash")
+
+var imageKeys = sortedKeys(imageShape.fields)
+
+func (image) check(inputs resource.PropertyMap) []*pulumirpc.CheckFailure {
+	return checkInputs(inputs, imageShape, []string{"imageId", "imageName"})
+}
 
 const contentHashLabel = "nerdctl-dind.content-hash"
 
@@ -28,8 +39,7 @@ const contentHashLabel = "nerdctl-dind.content-hash"
 const buildScript = `cd "$1" && shift && tar -cf - $PATHS | docker build "$@" -`
 
 func (image) diff(olds, news resource.PropertyMap) diffResult {
-	changed := changedKeys(olds, news, imageKeys)
-	return diffResult{changed: changed, replaces: changed}
+	return diffInputs(olds, news, imageKeys).replacing(imageKeys)
 }
 
 func (image) create(inputs resource.PropertyMap) (string, resource.PropertyMap, error) {
@@ -53,7 +63,7 @@ func (image) create(inputs resource.PropertyMap) (string, resource.PropertyMap, 
 		return "", nil, err
 	}
 	id := strings.TrimSpace(out.stdout)
-	return id, withOutputs(inputs, map[string]string{"imageId": id}), nil
+	return id, withOutputs(inputs, map[string]string{"imageId": id, "imageName": name}), nil
 }
 
 // buildArgs: the `docker build` arguments after the context.
@@ -72,8 +82,11 @@ func buildArgs(inputs resource.PropertyMap) []string {
 	return args
 }
 
-func (image) read(id string, state resource.PropertyMap) (bool, error) {
-	return succeeds("docker", []string{"image", "inspect", id}, dockerEnv(state)), nil
+func (image) read(id string, state resource.PropertyMap) (resource.PropertyMap, error) {
+	if !succeeds("docker", []string{"image", "inspect", id}, dockerEnv(state)) {
+		return nil, nil
+	}
+	return state, nil
 }
 
 // Every change replaces, so update only records the new inputs.

@@ -19,18 +19,23 @@ import (
 // and delete do. Values are the resource's plain properties (no secrets:
 // the provider does not accept them); at preview, inputs may be unknown.
 type kind interface {
+	// check: what is wrong with the inputs, each failure named by its path.
+	check(inputs resource.PropertyMap) []*pulumirpc.CheckFailure
 	diff(olds, news resource.PropertyMap) diffResult
 	create(inputs resource.PropertyMap) (string, resource.PropertyMap, error)
-	// read reports whether the resource still exists.
-	read(id string, state resource.PropertyMap) (bool, error)
+	// read: the state as it is now, nil when the resource is gone.
+	read(id string, state resource.PropertyMap) (resource.PropertyMap, error)
 	update(id string, olds, news resource.PropertyMap) (resource.PropertyMap, error)
 	delete(id string, state resource.PropertyMap) error
 }
 
 type diffResult struct {
 	// changed: the inputs that differ; unknown values count as changed.
-	changed             []string
-	replaces            []string
+	changed  []string
+	replaces []string
+	// detail: each property path that differs (ports[0].external) and how;
+	// a _REPLACE kind under a key of replaces.
+	detail              map[string]pulumirpc.PropertyDiff_Kind
 	deleteBeforeReplace bool
 }
 
@@ -68,11 +73,13 @@ func props(s *structpb.Struct) (resource.PropertyMap, error) {
 	return plugin.UnmarshalProperties(s, marshal)
 }
 
+// Check passes the inputs on as they are, with what is wrong with them.
 func (s *server) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	if _, err := s.kindOf(req.GetType(), req.GetUrn()); err != nil {
+	k, news, err := s.kindAndProps(req.GetType(), req.GetUrn(), req.GetNews())
+	if err != nil {
 		return nil, err
 	}
-	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
+	return &pulumirpc.CheckResponse{Inputs: req.GetNews(), Failures: k.check(news)}, nil
 }
 
 // kindAndProps resolves the resource kind and unmarshals one of the
@@ -112,7 +119,12 @@ func diffResponse(d diffResult) *pulumirpc.DiffResponse {
 		resp.Changes = pulumirpc.DiffResponse_DIFF_SOME
 		resp.Diffs = sorted(d.changed)
 		resp.Replaces = sorted(d.replaces)
-		resp.DeleteBeforeReplace = d.deleteBeforeReplace
+		resp.DeleteBeforeReplace = d.deleteBeforeReplace && len(d.replaces) > 0
+		resp.HasDetailedDiff = true
+		resp.DetailedDiff = map[string]*pulumirpc.PropertyDiff{}
+		for path, kind := range d.detail {
+			resp.DetailedDiff[path] = &pulumirpc.PropertyDiff{Kind: kind}
+		}
 	}
 	return resp
 }
@@ -139,18 +151,36 @@ func (s *server) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulum
 	return &pulumirpc.CreateResponse{Id: id, Properties: m}, nil
 }
 
-// Read keeps the state as it is, or returns no ID when the resource is gone,
-// so that `pulumi refresh` drops it and the next `up` makes it again.
+// Read returns the state as it is now, or no ID when the resource is gone,
+// so that `pulumi refresh` drops it and the next `up` makes it again. An
+// input the state now holds another value of (a container's image) takes
+// it, so the next diff sees the drift.
 func (s *server) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
 	k, state, err := s.kindAndProps(req.GetType(), req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
-	exists, err := k.read(req.GetId(), state)
-	if err != nil || !exists {
+	now, err := k.read(req.GetId(), state)
+	if err != nil || now == nil {
 		return &pulumirpc.ReadResponse{}, err
 	}
-	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
+	inputs, err := props(req.GetInputs())
+	if err != nil {
+		return nil, err
+	}
+	for key := range inputs {
+		if v, ok := now[key]; ok {
+			inputs[key] = v
+		}
+	}
+	resp := &pulumirpc.ReadResponse{Id: req.GetId()}
+	if resp.Properties, err = plugin.MarshalProperties(now, marshal); err != nil {
+		return nil, err
+	}
+	if req.GetInputs() != nil {
+		resp.Inputs, err = plugin.MarshalProperties(inputs, marshal)
+	}
+	return resp, err
 }
 
 func (s *server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {

@@ -45,8 +45,11 @@ func unwire(t *testing.T, s *structpb.Struct) resource.PropertyMap {
 
 // fakeDocker puts a `docker` first on the PATH that logs each call (its
 // arguments, DOCKER_HOST, DOCKER_BUILDKIT and what it read on stdin) and
-// answers from the environment: FAKE_LABEL for the content-hash label,
-// FAKE_MISSING=1 to fail every inspect. It returns the log's path.
+// answers from the environment: FAKE_LABEL for the labels asked for,
+// FAKE_MISSING=1 to fail every inspect, FAKE_RUNNING (default true) and
+// FAKE_IMAGE (default sha256:1) for a container's state and image,
+// FAKE_NAMED (default sha256:built) for the ID an image name has. It returns
+// the log's path.
 func fakeDocker(t *testing.T) string {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "log")
@@ -55,7 +58,11 @@ func fakeDocker(t *testing.T) string {
 case "$1 $2" in
 "image inspect"|"container inspect")
 	[ "${FAKE_MISSING:-}" != 1 ] || { echo "Error: No such object: $3" >&2; exit 1; }
-	case "$*" in *Labels*) echo "${FAKE_LABEL:-}" ;; *.Id*) echo "sha256:built" ;; esac ;;
+	case "$*" in
+	*Labels*) echo "${FAKE_LABEL:-}" ;;
+	*State.Running*) echo "${FAKE_RUNNING:-true} ${FAKE_IMAGE:-sha256:1}" ;;
+	*.Id*) echo "${FAKE_NAMED:-sha256:built}" ;;
+	esac ;;
 "run -d") echo "  container-id  " ;;
 build*) tar -tf - | sort | tr '\n' ' ' >>"` + log + `"; echo >>"` + log + `" ;;
 esac
@@ -222,7 +229,9 @@ func TestContainer(t *testing.T) {
 	log := fakeDocker(t)
 	s := newServer()
 	inputs := resource.NewPropertyMapFromMap(map[string]interface{}{
-		"name": "w", "image": "sha256:1", "options": []interface{}{"--init", "--label", "a=b c"}, "dockerHost": "tcp://h:1",
+		"name": "w", "image": "sha256:1", "init": true, "dockerHost": "tcp://h:1",
+		"ports":  []interface{}{map[string]interface{}{"internal": 22, "external": 2222, "ip": "127.0.0.1", "protocol": "tcp"}},
+		"labels": []interface{}{map[string]interface{}{"label": "a", "value": "b c"}},
 	})
 	created, err := s.Create(ctx, &pulumirpc.CreateRequest{Type: containerType, Properties: wire(t, inputs)})
 	if err != nil {
@@ -232,14 +241,47 @@ func TestContainer(t *testing.T) {
 		t.Errorf("got %v", created)
 	}
 	if got := readLog(t, log); got != "docker container inspect -f {{json .Config.Labels}} w host=tcp://h:1 buildkit=\n"+
-		"docker run -d --name w --init --label a=b c sha256:1 host=tcp://h:1 buildkit=\n" {
+		"docker run -d --name w --init --publish 127.0.0.1:2222:22/tcp --label a=b c sha256:1 host=tcp://h:1 buildkit=\n" {
 		t.Errorf("ran %q", got)
 	}
+	readReq := &pulumirpc.ReadRequest{Type: containerType, Id: "container-id", Properties: created.GetProperties(), Inputs: wire(t, inputs)}
 
-	read, err := s.Read(ctx, &pulumirpc.ReadRequest{Type: containerType, Id: "container-id", Properties: created.GetProperties()})
-	if err != nil || read.GetId() != "container-id" {
+	// Running the image recorded: the state as it is.
+	read, err := s.Read(ctx, readReq)
+	if err != nil || read.GetId() != "container-id" || !unwire(t, read.GetProperties()).DeepEquals(inputs) || !unwire(t, read.GetInputs()).DeepEquals(inputs) {
 		t.Errorf("read: %v %v", read, err)
 	}
+	// Running another image: that image's ID, in the state and the inputs,
+	// so the next diff replaces the container.
+	t.Setenv("FAKE_IMAGE", "sha256:2")
+	read, err = s.Read(ctx, readReq)
+	if err != nil || read.GetId() != "container-id" || str(unwire(t, read.GetProperties()), "image") != "sha256:2" ||
+		str(unwire(t, read.GetInputs()), "image") != "sha256:2" {
+		t.Errorf("read of a container running another image: %v %v", read, err)
+	}
+	if d := (container{}).diff(unwire(t, read.GetProperties()), inputs); !reflect.DeepEqual(d.replaces, []string{"image"}) {
+		t.Errorf("the diff after it: %+v", d)
+	}
+	// An image recorded by name: compared by the ID the name has now.
+	named := with(inputs, "image", resource.NewStringProperty("alpine:3.18"))
+	t.Setenv("FAKE_NAMED", "sha256:2")
+	if read, err := s.Read(ctx, &pulumirpc.ReadRequest{Type: containerType, Id: "container-id", Properties: wire(t, named)}); err != nil ||
+		str(unwire(t, read.GetProperties()), "image") != "alpine:3.18" || read.GetInputs() != nil {
+		t.Errorf("read of a container of a named image: %v %v", read, err)
+	}
+	t.Setenv("FAKE_NAMED", "sha256:3")
+	if read, err := s.Read(ctx, &pulumirpc.ReadRequest{Type: containerType, Id: "container-id", Properties: wire(t, named)}); err != nil ||
+		str(unwire(t, read.GetProperties()), "image") != "sha256:2" {
+		t.Errorf("read of a container of a named image, retagged: %v %v", read, err)
+	}
+	// Stopped or exited: gone (docker.Container's mustRun), so up recreates it.
+	t.Setenv("FAKE_RUNNING", "false")
+	read, err = s.Read(ctx, readReq)
+	if err != nil || read.GetId() != "" || read.GetProperties() != nil {
+		t.Errorf("read of a stopped container: %v %v", read, err)
+	}
+	t.Setenv("FAKE_RUNNING", "true")
+
 	if _, err := s.Delete(ctx, &pulumirpc.DeleteRequest{Type: containerType, Id: "container-id", Properties: created.GetProperties()}); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +291,7 @@ func TestContainer(t *testing.T) {
 
 	// Removed behind Pulumi's back: read says gone, delete has nothing to do.
 	t.Setenv("FAKE_MISSING", "1")
-	read, err = s.Read(ctx, &pulumirpc.ReadRequest{Type: containerType, Id: "container-id", Properties: created.GetProperties()})
+	read, err = s.Read(ctx, readReq)
 	if err != nil || read.GetId() != "" || read.GetProperties() != nil {
 		t.Errorf("read of a removed container: %v %v", read, err)
 	}
@@ -259,6 +301,34 @@ func TestContainer(t *testing.T) {
 	}
 	if strings.Contains(strings.TrimPrefix(readLog(t, log), before), "rm -f") {
 		t.Errorf("removed a missing container")
+	}
+}
+
+// `pulumi preview --diff` of one changed port: the detailed diff names the
+// port's field, and the container is replaced, the old one first.
+func TestContainerDiffOverTheWire(t *testing.T) {
+	olds := containerInputs()
+	news := set(t, olds, "ports[0].external", resource.NewNumberProperty(17001))
+	resp, err := newServer().Diff(ctx, &pulumirpc.DiffRequest{Type: containerType, Olds: wire(t, olds), News: wire(t, news)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetChanges() != pulumirpc.DiffResponse_DIFF_SOME || !resp.GetHasDetailedDiff() || !resp.GetDeleteBeforeReplace() ||
+		strings.Join(resp.GetReplaces(), ",") != "ports" || len(resp.GetDetailedDiff()) != 1 ||
+		resp.GetDetailedDiff()["ports[0].external"].GetKind() != updateReplace {
+		t.Errorf("got %v", resp)
+	}
+}
+
+func TestCheckOverTheWire(t *testing.T) {
+	inputs := set(t, containerInputs(), "ports[0].protocol", resource.NewStringProperty("sctp"))
+	resp, err := newServer().Check(ctx, &pulumirpc.CheckRequest{Type: containerType, News: wire(t, inputs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetFailures()) != 1 || resp.GetFailures()[0].GetProperty() != "ports" ||
+		resp.GetFailures()[0].GetReason() != "ports[0].protocol: must be tcp or udp" || !unwire(t, resp.GetInputs()).DeepEquals(inputs) {
+		t.Errorf("got %v", resp)
 	}
 }
 
@@ -283,7 +353,8 @@ func TestImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	state := unwire(t, created.GetProperties())
-	if created.GetId() != "sha256:built" || str(state, "imageId") != "sha256:built" || !with(state, "imageId", resource.PropertyValue{}).DeepEquals(inputs) {
+	if created.GetId() != "sha256:built" || str(state, "imageId") != "sha256:built" || str(state, "imageName") != "nerdctl-dind:dev" ||
+		!with(with(state, "imageId", resource.PropertyValue{}), "imageName", resource.PropertyValue{}).DeepEquals(inputs) {
 		t.Errorf("got %v", created)
 	}
 	want := "docker image inspect -f {{index .Config.Labels \"nerdctl-dind.content-hash\"}} nerdctl-dind:dev host= buildkit=0\n" +
@@ -323,7 +394,7 @@ func TestImage(t *testing.T) {
 // a create whose answer was lost: removed first. One without them stays.
 func TestContainerLeftover(t *testing.T) {
 	inputs := resource.NewPropertyMapFromMap(map[string]interface{}{
-		"name": "w", "image": "sha256:1", "options": []interface{}{"--label", "a=b c"},
+		"name": "w", "image": "sha256:1", "labels": []interface{}{map[string]interface{}{"label": "a", "value": "b c"}},
 	})
 	for labels, removed := range map[string]bool{`{"a":"b c","x":"y"}`: true, `{"a":"other"}`: false} {
 		log := fakeDocker(t)
@@ -348,5 +419,41 @@ func TestDockerEnv(t *testing.T) {
 	}
 	if got := dockerEnv(resource.PropertyMap{}); len(got) != 0 {
 		t.Errorf("local engine got %v", got)
+	}
+}
+
+// Secrets: the plugin accepts none, so the engine sends a secret environment
+// value plain and marks secret the output at the same path; for that the
+// state must hold environment as the same object, key for key.
+func TestCommandSecretsStayWhereTheEngineCanFindThem(t *testing.T) {
+	s := newServer()
+	conf, err := s.Configure(ctx, &pulumirpc.ConfigureRequest{})
+	if err != nil || conf.GetAcceptSecrets() || conf.GetSupportsPreview() {
+		t.Fatalf("configure: %v %v", conf, err)
+	}
+	inputs := resource.NewPropertyMapFromMap(map[string]interface{}{
+		"create": `test "$TOKEN" = s3cret && echo ok`, "environment": map[string]interface{}{"TOKEN": "s3cret", "PLAIN": "p"},
+	})
+	created, err := s.Create(ctx, &pulumirpc.CreateRequest{Type: commandType, Properties: wire(t, inputs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := unwire(t, created.GetProperties())
+	if !state["environment"].DeepEquals(inputs["environment"]) || str(state, "stdout") != "ok\n" {
+		t.Errorf("state %v", state)
+	}
+}
+
+// A change that is not a trigger's updates in place over the wire too.
+func TestCommandChangeUpdatesInPlace(t *testing.T) {
+	olds := withOutputs(commandInputs(), map[string]string{"stdout": "", "stderr": ""})
+	news := with(commandInputs(), "create", resource.NewStringProperty("echo other"))
+	resp, err := newServer().Diff(ctx, &pulumirpc.DiffRequest{Type: commandType, Olds: wire(t, olds), News: wire(t, news)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetChanges() != pulumirpc.DiffResponse_DIFF_SOME || len(resp.GetReplaces()) != 0 || resp.GetDeleteBeforeReplace() ||
+		resp.GetDetailedDiff()["create"].GetKind() != update {
+		t.Errorf("got %v", resp)
 	}
 }
