@@ -170,19 +170,20 @@ func healthArgs(h resource.PropertyMap) []string {
 	if len(tests) == 0 {
 		return nil
 	}
+	var line string
 	switch tests[0] {
 	case "NONE":
 		return []string{"--no-healthcheck"}
 	case "CMD-SHELL":
-		tests[1] = strings.Join(tests[1:], " ")
+		line = strings.Join(tests[1:], " ")
 	default:
 		words := make([]string, 0, len(tests)-1)
 		for _, w := range tests[1:] {
 			words = append(words, shellQuote(w))
 		}
-		tests[1] = strings.Join(words, " ")
+		line = strings.Join(words, " ")
 	}
-	args := []string{"--health-cmd", tests[1]}
+	args := []string{"--health-cmd", line}
 	for _, f := range [][2]string{{"interval", "--health-interval"}, {"timeout", "--health-timeout"},
 		{"startPeriod", "--health-start-period"}, {"retries", "--health-retries"}} {
 		if v := str(h, f[0]); v != "" {

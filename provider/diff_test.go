@@ -307,7 +307,8 @@ func TestCheck(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// Unknown at preview: nothing to check yet.
-	if got := reasons(container{}, with(with(containerInputs(), "ports", unknown()), "image", unknown())); got != nil {
+	if got := reasons(container{}, with(with(set(t, containerInputs(), "healthcheck.tests",
+		resource.NewArrayProperty([]resource.PropertyValue{unknown()})), "ports", unknown()), "image", unknown())); got != nil {
 		t.Errorf("unknowns: %v", got)
 	}
 	// A command's outputs may come back as inputs; triggers take anything.

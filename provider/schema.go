@@ -69,6 +69,8 @@ func checkInputs(inputs resource.PropertyMap, s shape, outputs []string) []*pulu
 	for _, k := range outputs {
 		delete(inputs, resource.PropertyKey(k))
 	}
+	// Property is the top-level input, whose value the engine prints with
+	// the reason; the reason names the path within it.
 	for _, problem := range validate(nil, resource.NewObjectProperty(inputs), s) {
 		failures = append(failures, &pulumirpc.CheckFailure{Property: problem.path[0].(string),
 			Reason: problem.path.String() + ": " + problem.reason})
@@ -120,7 +122,7 @@ func validate(path resource.PropertyPath, v resource.PropertyValue, s shape) []p
 		}
 		return validateObject(path, v.ObjectValue(), s)
 	}
-	if s.valid != nil {
+	if s.valid != nil && !v.ContainsUnknowns() {
 		if reason := s.valid(v); reason != "" {
 			return bad(reason)
 		}
