@@ -91,7 +91,7 @@ test: toolchain test-unit test-provider test-nerdctl test-upstream test-e2e
 
 test-unit:
 	npx tsc --noEmit -p .
-	npx mocha 'tests/unit/**/*.test.ts'
+	npx mocha --timeout 30000 'tests/unit/**/*.test.ts'
 
 test-e2e:
 	npx mocha --timeout 1800000 'tests/e2e/**/*.test.ts'

@@ -6,7 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { engineCommand } from "./commands";
 import { Engine } from "./engine";
-import { LocalCommand } from "./providers/local-command";
+import { Providers } from "./providers";
+import { HostCommand } from "./providers/specs";
 
 // `here` is this machine's default engine: no DOCKER_* variable of the stack's.
 const COPY = `here() { env -u DOCKER_HOST -u DOCKER_CERT_PATH -u DOCKER_TLS_VERIFY DOCKER_CONTEXT=default docker "$@"; }
@@ -19,9 +20,10 @@ else
     echo "base image $BASE_IMAGE: on neither engine; the build on $ENGINE_NAME pulls it"
 fi`;
 
-export function copyBaseImage(name: string, baseImage: string, engine: Engine,
-    opts: pulumi.CustomResourceOptions): LocalCommand {
+export function copyBaseImage(providers: Providers, name: string, baseImage: string, engine: Engine,
+    opts: pulumi.CustomResourceOptions): HostCommand {
     return engineCommand(name, {
+        providers,
         create: COPY,
         engine: engine.ref,
         environment: { BASE_IMAGE: baseImage, ENGINE_NAME: engine.name },

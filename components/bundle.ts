@@ -7,10 +7,12 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { LocalCommand } from "./providers/local-command";
+import { Providers } from "./providers";
+import { HostCommand } from "./providers/specs";
 import { Versions } from "./config";
 
 export interface BundleArgs {
+    providers: Providers;
     projectRoot: string;
     versions: Versions;
     nerdctlPatches: boolean;
@@ -24,7 +26,7 @@ export class Bundle extends pulumi.ComponentResource {
     readonly dirKey: string;
     /** nerdctl is built from nerdctl/src (make nerdctl-src), not the patch files. */
     readonly fromSource: boolean;
-    readonly build: LocalCommand;
+    readonly build: HostCommand;
 
     constructor(name: string, args: BundleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Bundle", name, {}, opts);
@@ -36,7 +38,7 @@ export class Bundle extends pulumi.ComponentResource {
         this.key = ask("--key");
         this.dirKey = ask("--dir-key");
         this.fromSource = this.key !== this.dirKey;
-        this.build = new LocalCommand(`${name}-build`, {
+        this.build = args.providers.command(`${name}-build`, {
             create: "sh nerdctl/build.sh",
             dir: args.projectRoot,
             environment,

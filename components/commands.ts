@@ -1,10 +1,12 @@
 // Host-side commands that talk to the stack's engine: one of scripts/ run in
 // the wrapper with docker exec, or any docker command line.
 import * as pulumi from "@pulumi/pulumi";
-import { LocalCommand } from "./providers/local-command";
+import { Providers } from "./providers";
+import { HostCommand } from "./providers/specs";
 import { EngineRef, engineEnv } from "./engine";
 
 export interface ExecArgs {
+    providers: Providers;
     container: string;
     script: string;
     engine: EngineRef;
@@ -18,11 +20,11 @@ export interface ExecArgs {
     inPlace?: boolean;
 }
 
-export function execInWrapper(name: string, args: ExecArgs, opts: pulumi.CustomResourceOptions): LocalCommand {
+export function execInWrapper(name: string, args: ExecArgs, opts: pulumi.CustomResourceOptions): HostCommand {
     const exec = args.stdinFrom
         ? `printf '%s\\n' ${args.stdinFrom.map((v) => `"$${v}"`).join(" ")} | docker exec -i ${args.container} ${args.script}`
         : `docker exec ${args.container} ${args.script}`;
-    return new LocalCommand(name, {
+    return args.providers.command(name, {
         create: exec,
         update: args.inPlace ? exec : undefined,
         environment: { ...args.environment, ...engineEnv(args.engine) },
@@ -31,6 +33,7 @@ export function execInWrapper(name: string, args: ExecArgs, opts: pulumi.CustomR
 }
 
 export interface EngineCommandArgs {
+    providers: Providers;
     /** sh command lines; `docker` in them goes to the engine. */
     create: string;
     update?: string;
@@ -43,8 +46,8 @@ export interface EngineCommandArgs {
 }
 
 /** A command run here whose docker calls go to the stack's engine (its host may be another machine). */
-export function engineCommand(name: string, args: EngineCommandArgs, opts: pulumi.CustomResourceOptions): LocalCommand {
-    return new LocalCommand(name, {
+export function engineCommand(name: string, args: EngineCommandArgs, opts: pulumi.CustomResourceOptions): HostCommand {
+    return args.providers.command(name, {
         create: args.create, update: args.update, delete: args.delete, dir: args.dir,
         environment: { ...args.environment, ...engineEnv(args.engine) },
         triggers: args.triggers,

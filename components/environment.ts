@@ -15,6 +15,7 @@ import { containerName, imageName, SHARED_NETWORK } from "./names";
 import { HostImages } from "./host-images";
 import { Registries } from "./registries";
 import { proxyBuildArgs } from "./image";
+import { providersFor } from "./providers";
 
 export class NerdctlEnvironment extends pulumi.ComponentResource {
     readonly containerName: pulumi.Output<string>;
@@ -33,45 +34,46 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         super("nerdctl-dind:index:NerdctlEnvironment", name, {}, opts);
         const parent = { parent: this };
         const wrapperName = containerName(s.stack);
+        const providers = providersFor(s.provider, s.engine.ref, this);
 
         const bundle = new Bundle(`${name}-bundle`, {
-            projectRoot: s.projectRoot, versions: s.versions, nerdctlPatches: s.nerdctlPatches, buildkit: s.buildkit,
+            providers, projectRoot: s.projectRoot, versions: s.versions, nerdctlPatches: s.nerdctlPatches, buildkit: s.buildkit,
         }, parent);
         const image = new WrapperImage(`${name}-image`, {
-            projectRoot: s.projectRoot, name: imageName(s.stack), baseImage: s.baseImage, bundle, engine: s.engine,
+            providers, projectRoot: s.projectRoot, name: imageName(s.stack), baseImage: s.baseImage, bundle, engine: s.engine,
             proxyArgs: proxyBuildArgs(s.sources),
         }, parent);
         const storage = new Storage(`${name}-storage`, {
-            dir: s.storageDir, owner: `${s.project}/${s.stack}`, deleteOnDestroy: s.destroyDeletesStorage,
-            engine: s.engine, image: imageName(s.stack), imageBuild: image.image,
+            providers, dir: s.storageDir, owner: `${s.project}/${s.stack}`, deleteOnDestroy: s.destroyDeletesStorage,
+            engine: s.engine, image: imageName(s.stack), imageBuild: image.image.resource,
         }, parent);
         // A remote engine's host cannot see local tarballs: prepare streams them instead.
         const wrapper = new Wrapper(`${name}-wrapper`, {
-            name: wrapperName, image: image.imageId, storage, ports: s.ports, preload: s.engine.remote ? [] : s.preload,
-            privileged: s.privileged, engine: s.engine.ref, network: s.sources.localRegistry ? SHARED_NETWORK : undefined,
+            providers, name: wrapperName, image: image.imageId, storage, ports: s.ports, preload: s.engine.remote ? [] : s.preload,
+            privileged: s.privileged, network: s.sources.localRegistry ? SHARED_NETWORK : undefined,
         }, parent);
         if (bundle.fromSource) {
             new NerdctlFromSource(`${name}-nerdctl-src`, {
-                projectRoot: s.projectRoot, container: wrapperName, bundle, wrapperId: wrapper.container.id, engine: s.engine.ref,
+                providers, projectRoot: s.projectRoot, container: wrapperName, bundle, wrapperId: wrapper.container.id, engine: s.engine.ref,
             }, parent);
         }
         const prepare = new Prepare(`${name}-prepare`, {
-            container: wrapperName, engine: s.engine, wrapperId: wrapper.container.id, preload: s.preload,
+            providers, container: wrapperName, engine: s.engine, wrapperId: wrapper.container.id, preload: s.preload,
             projectRoot: s.projectRoot,
         }, parent);
         const registries = new Registries(`${name}-registries`, {
-            container: wrapperName, engine: s.engine.ref, wrapperId: wrapper.container.id, sources: s.sources, project: s.project,
+            providers, container: wrapperName, engine: s.engine.ref, wrapperId: wrapper.container.id, sources: s.sources, project: s.project,
         }, { parent: this, dependsOn: [prepare] });
         const hostImages = s.sources.hostImages.length === 0 ? undefined : new HostImages(`${name}-host-images`, {
-            projectRoot: s.projectRoot, container: wrapperName, images: s.sources.hostImages, engine: s.engine,
+            providers, projectRoot: s.projectRoot, container: wrapperName, images: s.sources.hostImages, engine: s.engine,
             wrapperId: wrapper.container.id, setting: `${s.project}:hostImages`,
         }, { parent: this, dependsOn: [prepare, registries] });
         const verify = new Verify(`${name}-verify`, {
-            container: wrapperName, engine: s.engine.ref,
+            providers, container: wrapperName, engine: s.engine.ref,
             triggers: [wrapper.container.id, prepare.report, ...(hostImages ? [hostImages.report] : [])],
         }, { parent: this, dependsOn: [registries] });
         const report = new HostReport(`${name}-report`, {
-            container: wrapperName, engine: s.engine.ref, wrapperId: wrapper.container.id,
+            providers, container: wrapperName, engine: s.engine.ref, wrapperId: wrapper.container.id,
         }, { parent: this, dependsOn: [prepare] });
 
         this.containerName = wrapper.container.name;

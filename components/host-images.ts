@@ -8,9 +8,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { engineCommand } from "./commands";
 import { Engine, engineEnv } from "./engine";
 import { SettingsError } from "./config";
-import { LocalCommand } from "./providers/local-command";
+import { Providers } from "./providers";
+import { HostCommand } from "./providers/specs";
 
 export interface HostImagesArgs {
+    providers: Providers;
     projectRoot: string;
     container: string;
     images: string[];
@@ -21,13 +23,14 @@ export interface HostImagesArgs {
 }
 
 export class HostImages extends pulumi.ComponentResource {
-    readonly run: LocalCommand;
+    readonly run: HostCommand;
     readonly report: pulumi.Output<string>;
 
     constructor(name: string, args: HostImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:HostImages", name, {}, opts);
         const ids = hostImageIds(args.images, args.engine, args.setting);
         this.run = engineCommand(`${name}-load`, {
+            providers: args.providers,
             create: ["sh", "toolchain/load-images.sh", args.container, ...args.images].map(quote).join(" "),
             dir: args.projectRoot,
             engine: args.engine.ref,

@@ -8,12 +8,14 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Bundle } from "./bundle";
-import { DockerImage } from "./providers/docker-image";
+import { Providers } from "./providers";
+import { BuiltImage } from "./providers/specs";
 import { Engine } from "./engine";
 import { copyBaseImage } from "./base-image";
 import { ImageSources } from "./registry-settings";
 
 export interface WrapperImageArgs {
+    providers: Providers;
     projectRoot: string;
     name: string;
     baseImage: string;
@@ -24,7 +26,7 @@ export interface WrapperImageArgs {
 }
 
 export class WrapperImage extends pulumi.ComponentResource {
-    readonly image: DockerImage;
+    readonly image: BuiltImage;
     readonly imageName: pulumi.Output<string>;
     /** The built image's ID: the wrapper is replaced when it changes. */
     readonly imageId: pulumi.Output<string>;
@@ -33,18 +35,17 @@ export class WrapperImage extends pulumi.ComponentResource {
         super("nerdctl-dind:index:WrapperImage", name, {}, opts);
         const buildArgs = { BASE_IMAGE: args.baseImage, BUNDLE: args.bundle.dirKey };
         const before = args.engine.remote
-            ? [copyBaseImage(`${name}-base`, args.baseImage, args.engine, { parent: this })]
+            ? [copyBaseImage(args.providers, `${name}-base`, args.baseImage, args.engine, { parent: this }).resource]
             : [];
-        this.image = new DockerImage(`${name}-build`, {
-            name: args.name,
+        this.image = args.providers.image(`${name}-build`, {
+            imageName: args.name,
             context: args.projectRoot,
             contextPaths: ["dockerfile", "scripts", path.join("nerdctl", "out", args.bundle.dirKey)],
             dockerfile: "dockerfile",
             buildArgs: { ...buildArgs, ...args.proxyArgs },
             contentHash: contentHash(args.projectRoot, buildArgs),
-            ...args.engine.ref,
-        }, { parent: this, dependsOn: [args.bundle.build, ...before] });
-        this.imageName = this.image.name;
+        }, { parent: this, dependsOn: [args.bundle.build.resource, ...before] });
+        this.imageName = this.image.imageName;
         this.imageId = this.image.imageId;
         this.registerOutputs({ imageName: this.imageName, imageId: this.imageId });
     }

@@ -8,9 +8,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { Bundle } from "./bundle";
 import { engineCommand } from "./commands";
 import { EngineRef } from "./engine";
-import { LocalCommand } from "./providers/local-command";
+import { Providers } from "./providers";
+import { HostCommand } from "./providers/specs";
 
 export interface NerdctlFromSourceArgs {
+    providers: Providers;
     projectRoot: string;
     container: string;
     bundle: Bundle;
@@ -27,13 +29,14 @@ const INSTALL = [
 ].join(" && ");
 
 export class NerdctlFromSource extends pulumi.ComponentResource {
-    readonly install: LocalCommand;
+    readonly install: HostCommand;
 
     constructor(name: string, args: NerdctlFromSourceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:NerdctlFromSource", name, {}, opts);
         const key = args.bundle.key;
         // docker cp streams the file, so a remote engine's wrapper gets it too.
         this.install = engineCommand(`${name}-install`, {
+            providers: args.providers,
             create: INSTALL,
             engine: args.engine,
             environment: {
@@ -42,7 +45,7 @@ export class NerdctlFromSource extends pulumi.ComponentResource {
                 KEY: key.slice(key.indexOf("_nerdctl-") + 1).split("_")[0],
             },
             triggers: [key, args.wrapperId],
-        }, { parent: this, dependsOn: [args.bundle.build] });
+        }, { parent: this, dependsOn: [args.bundle.build.resource] });
         this.registerOutputs({});
     }
 }

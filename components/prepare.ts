@@ -4,11 +4,13 @@
 // connection (components/host/prepare-remote.sh), not bind-mounted.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { LocalCommand } from "./providers/local-command";
+import { Providers } from "./providers";
+import { HostCommand } from "./providers/specs";
 import { engineCommand, execInWrapper } from "./commands";
 import { Engine } from "./engine";
 
 export interface PrepareArgs {
+    providers: Providers;
     container: string;
     engine: Engine;
     wrapperId: pulumi.Input<string>;
@@ -17,7 +19,7 @@ export interface PrepareArgs {
 }
 
 export class Prepare extends pulumi.ComponentResource {
-    readonly run: LocalCommand;
+    readonly run: HostCommand;
     /** prepare.sh's own report: what it found, loaded and skipped. */
     readonly report: pulumi.Output<string>;
 
@@ -26,6 +28,7 @@ export class Prepare extends pulumi.ComponentResource {
         const triggers = [args.wrapperId, ...args.preload];
         this.run = args.engine.remote
             ? engineCommand(`${name}-run`, {
+                providers: args.providers,
                 create: ["sh", path.join("components", "host", "prepare-remote.sh"), args.container, ...args.preload].map(quote).join(" "),
                 dir: args.projectRoot,
                 engine: args.engine.ref,
@@ -33,6 +36,7 @@ export class Prepare extends pulumi.ComponentResource {
                 triggers,
             }, { parent: this })
             : execInWrapper(`${name}-run`, {
+                providers: args.providers,
                 container: args.container,
                 script: "/scripts/prepare.sh",
                 engine: args.engine.ref,

@@ -8,7 +8,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { execInWrapper } from "./commands";
 import { ImageSources } from "./registry-settings";
-import { LocalCommand } from "./providers/local-command";
+import { Providers } from "./providers";
+import { HostCommand } from "./providers/specs";
 import { EngineRef } from "./engine";
 
 /** The local registry's name and port on the shared Docker network (toolchain/local-registry.sh). */
@@ -16,6 +17,7 @@ export const LOCAL_REGISTRY = "ndind-registry:5000";
 export const PROXY_ENV = "/etc/nerdctl-dind/proxy.env";
 
 export interface RegistriesArgs {
+    providers: Providers;
     container: string;
     engine: EngineRef;
     wrapperId: pulumi.Input<string>;
@@ -24,13 +26,14 @@ export interface RegistriesArgs {
 }
 
 export class Registries extends pulumi.ComponentResource {
-    readonly run: LocalCommand;
+    readonly run: HostCommand;
     readonly report: pulumi.Output<string>;
 
     constructor(name: string, args: RegistriesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Registries", name, {}, opts);
         const { plain, secret } = renderConfig(args.sources, args.project);
         this.run = execInWrapper(`${name}-configure`, {
+            providers: args.providers,
             container: args.container,
             script: "/scripts/configure.sh",
             engine: args.engine,

@@ -4,21 +4,24 @@
 import * as pulumi from "@pulumi/pulumi";
 import { execInWrapper } from "./commands";
 import { EngineRef } from "./engine";
-import { LocalCommand } from "./providers/local-command";
+import { Providers } from "./providers";
+import { HostCommand } from "./providers/specs";
 
 export interface HostReportArgs {
+    providers: Providers;
     container: string;
     engine: EngineRef;
     wrapperId: pulumi.Input<string>;
 }
 
 export class HostReport extends pulumi.ComponentResource {
-    readonly run: LocalCommand;
+    readonly run: HostCommand;
     readonly text: pulumi.Output<string>;
 
     constructor(name: string, args: HostReportArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:HostReport", name, {}, opts);
         this.run = execInWrapper(`${name}-run`, {
+            providers: args.providers,
             container: args.container,
             script: "/scripts/doctor.sh /var/lib/containerd",
             engine: args.engine,

@@ -6,12 +6,14 @@
 // that engine.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { LocalCommand } from "./providers/local-command";
+import { Providers } from "./providers";
+import { HostCommand } from "./providers/specs";
 import { OWNER_FILE } from "./config";
 import { engineCommand } from "./commands";
 import { Engine } from "./engine";
 
 export interface StorageArgs {
+    providers: Providers;
     dir: string;
     owner: string;
     deleteOnDestroy: boolean;
@@ -44,7 +46,7 @@ export class Storage extends pulumi.ComponentResource {
     readonly containerdDir: string;
     readonly nerdctlDir: string;
     readonly buildkitDir: string;
-    readonly folder: LocalCommand;
+    readonly folder: HostCommand;
 
     constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Storage", name, {}, opts);
@@ -61,6 +63,7 @@ export class Storage extends pulumi.ComponentResource {
         };
         this.folder = args.engine.remote
             ? engineCommand(`${name}-folder`, {
+                providers: args.providers,
                 create: REMOTE_CREATE,
                 update: REMOTE_CREATE,
                 delete: REMOTE_DELETE,
@@ -70,7 +73,7 @@ export class Storage extends pulumi.ComponentResource {
                     IMAGE: args.image, ENGINE_NAME: args.engine.name,
                 },
             }, { parent: this, dependsOn: [args.imageBuild] })
-            : new LocalCommand(`${name}-folder`, { create: CREATE, update: CREATE, delete: DELETE, environment }, { parent: this });
+            : args.providers.command(`${name}-folder`, { create: CREATE, update: CREATE, delete: DELETE, environment }, { parent: this });
         this.registerOutputs({ dir: this.dir });
     }
 }

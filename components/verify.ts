@@ -1,11 +1,13 @@
 // Runs scripts/verify.sh in the wrapper: fails the update unless containerd
 // serves, and turns `nerdctl images` into stack outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { LocalCommand } from "./providers/local-command";
+import { Providers } from "./providers";
+import { HostCommand } from "./providers/specs";
 import { execInWrapper } from "./commands";
 import { EngineRef } from "./engine";
 
 export interface VerifyArgs {
+    providers: Providers;
     container: string;
     engine: EngineRef;
     triggers: pulumi.Input<unknown>[];
@@ -19,13 +21,14 @@ export interface ImageEntry {
 }
 
 export class Verify extends pulumi.ComponentResource {
-    readonly run: LocalCommand;
+    readonly run: HostCommand;
     readonly imagesText: pulumi.Output<string>;
     readonly images: pulumi.Output<ImageEntry[]>;
 
     constructor(name: string, args: VerifyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Verify", name, {}, opts);
         this.run = execInWrapper(`${name}-run`, {
+            providers: args.providers,
             container: args.container,
             script: "/scripts/verify.sh",
             engine: args.engine,

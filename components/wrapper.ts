@@ -5,68 +5,66 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { PortMapping } from "./config";
 import { Storage } from "./storage";
-import { DockerContainer } from "./providers/docker-container";
-import { EngineRef } from "./engine";
+import { Providers } from "./providers";
+import { ContainerSpec, MountSpec, RunningContainer } from "./providers/specs";
 
 export interface WrapperArgs {
+    providers: Providers;
     name: string;
     image: pulumi.Input<string>;
     storage: Storage;
     ports: PortMapping[];
     preload: string[];
     privileged: boolean;
-    engine: EngineRef;
     /** A user-defined Docker network to join (the shared local registry's), else the default bridge. */
     network?: string;
 }
 
 const PRELOAD_DIR = "/preload";
 
-// Without --privileged, the least that lets containerd mount, set up
-// networks and manage cgroups; some inner containers may still fail.
-const UNPRIVILEGED = ["--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--cap-add", "SYS_PTRACE",
-    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined"];
+// Without privileged, the least that lets containerd mount, set up networks
+// and manage cgroups; some inner containers may still fail.
+const UNPRIVILEGED = {
+    capabilities: { adds: ["SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE"], drops: [] },
+    securityOpts: ["seccomp=unconfined", "apparmor=unconfined"],
+};
 
 export class Wrapper extends pulumi.ComponentResource {
-    readonly container: DockerContainer;
+    readonly container: RunningContainer;
 
     constructor(name: string, args: WrapperArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Wrapper", name, {}, opts);
-        this.container = new DockerContainer(`${name}-container`, {
-            name: args.name,
-            image: args.image,
-            options: runOptions(args),
-            ...args.engine,
-        }, { parent: this, dependsOn: [args.storage.folder] });
+        this.container = args.providers.container(`${name}-container`, containerSpec(args),
+            { parent: this, dependsOn: [args.storage.folder.resource] });
         this.registerOutputs({ name: this.container.name });
     }
 }
 
-export function runOptions(args: WrapperArgs): string[] {
-    const bind = (source: string, target: string, readOnly = false) =>
-        ["--mount", `type=bind,source=${source},target=${target}${readOnly ? ",readonly" : ""}`];
-    return [
-        "--hostname", args.name,
-        ...(args.network ? ["--network", args.network] : []),
-        ...(args.privileged ? ["--privileged"] : UNPRIVILEGED),
+export function containerSpec(args: WrapperArgs): ContainerSpec {
+    const bind = (source: string, target: string, readOnly = false): MountSpec => ({ type: "bind", source, target, readOnly });
+    return {
+        name: args.name,
+        image: args.image,
+        hostname: args.name,
+        ...(args.network ? { networkMode: args.network } : {}),
+        privileged: args.privileged,
+        ...(args.privileged ? {} : UNPRIVILEGED),
         // A private cgroup namespace keeps the inner containerd's cgroups
         // under the wrapper's own, on cgroup v1 as on v2.
-        "--cgroupns", "private",
-        "--init",
-        "--restart", "unless-stopped",
+        cgroupnsMode: "private",
+        init: true,
+        restart: "unless-stopped",
         // No stale pid files or sockets survive a restart.
-        "--tmpfs", "/run:rw,exec,mode=755",
-        ...bind(args.storage.containerdDir, "/var/lib/containerd"),
-        ...bind(args.storage.nerdctlDir, "/var/lib/nerdctl"),
-        // Bound even without BuildKit in the bundle: one layout for every stack.
-        ...bind(args.storage.buildkitDir, "/var/lib/buildkit"),
-        ...args.preload.flatMap((file) => bind(file, `${PRELOAD_DIR}/${path.basename(file)}`, true)),
-        ...args.ports.flatMap((p) => ["--publish", `${p.hostIp.includes(":") ? `[${p.hostIp}]` : p.hostIp}:${p.hostPort}:${p.containerPort}/${p.protocol}`]),
-        "--health-cmd", "/scripts/healthcheck.sh",
-        "--health-interval", "5s",
-        "--health-timeout", "3s",
-        "--health-start-period", "2s",
-        "--health-retries", "3",
-        "--label", `nerdctl-dind.stack=${args.name}`,
-    ];
+        tmpfs: { "/run": "rw,exec,mode=755" },
+        mounts: [
+            bind(args.storage.containerdDir, "/var/lib/containerd"),
+            bind(args.storage.nerdctlDir, "/var/lib/nerdctl"),
+            // Bound even without BuildKit in the bundle: one layout for every stack.
+            bind(args.storage.buildkitDir, "/var/lib/buildkit"),
+            ...args.preload.map((file) => bind(file, `${PRELOAD_DIR}/${path.basename(file)}`, true)),
+        ],
+        ports: args.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp, protocol: p.protocol })),
+        healthcheck: { tests: ["CMD", "/scripts/healthcheck.sh"], interval: "5s", timeout: "3s", startPeriod: "2s", retries: 3 },
+        labels: [{ label: "nerdctl-dind.stack", value: args.name }],
+    };
 }

@@ -2,8 +2,8 @@
 // host command, as typed specs named like @pulumi/docker's and
 // @pulumi/command's inputs, so both implementations take the same values and
 // a diff reads the same on both (ports[0].external, not option 15 of 28).
+// The engine they go to is the seam's, not the spec's (providersFor).
 import * as pulumi from "@pulumi/pulumi";
-import { EngineRef } from "../engine";
 
 export interface ImageSpec {
     /** The tag, e.g. nerdctl-dind:dev. */
@@ -18,7 +18,6 @@ export interface ImageSpec {
     buildArgs: Record<string, pulumi.Input<string>>;
     /** Hash of what the build reads; ndind reuses an image labelled with it (docker.Image relies on the build cache). */
     contentHash: string;
-    engine: EngineRef;
 }
 
 export interface PortSpec {
@@ -78,7 +77,6 @@ export interface ContainerSpec {
     labels: LabelSpec[];
     /** A user-defined network to join; the default bridge when absent. */
     networkMode?: string;
-    engine: EngineRef;
 }
 
 export interface CommandSpec {

@@ -5,7 +5,8 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { RawSettings } from "../../components/config";
-import { ProviderKind } from "../../components/providers/kinds";
+import { PROVIDER_KINDS, ProviderKind } from "../../components/providers/kinds";
+import { ResourceKind, TWIN_TYPES } from "../../components/providers/twins";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -13,13 +14,19 @@ export interface Recorded {
     type: string;
     name: string;
     inputs: Record<string, unknown>;
+    /** The provider reference, urn::id, when one was given. */
+    provider?: string;
 }
 
 export const recorded: Recorded[] = [];
 
-export const IMAGE = "ndind:index:Image";
-export const CONTAINER = "ndind:index:Container";
-export const COMMAND = "ndind:index:Command";
+/** The resource types of each implementation: TYPES[kind].image and so on. */
+export const TYPES = Object.fromEntries(PROVIDER_KINDS.map((k) => [k, {
+    image: TWIN_TYPES.image[k], container: TWIN_TYPES.container[k], command: TWIN_TYPES.command[k],
+}])) as Record<ProviderKind, Record<ResourceKind, string>>;
+const IMAGES = PROVIDER_KINDS.map((k) => TYPES[k].image);
+const COMMANDS = PROVIDER_KINDS.map((k) => TYPES[k].command);
+export const IMAGE_ID = `sha256:${"ab".repeat(32)}`;
 
 export const VERIFY_STDOUT = [
     "### images",
@@ -31,10 +38,10 @@ export const VERIFY_STDOUT = [
 ].join("\n");
 
 function mockState(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
-    if (type === IMAGE) {
-        return { ...inputs, imageId: `sha256:${"ab".repeat(32)}` };
+    if (IMAGES.includes(type)) {
+        return { ...inputs, imageId: IMAGE_ID, repoDigest: IMAGE_ID, imageName: inputs.imageName ?? inputs.name };
     }
-    if (type === COMMAND) {
+    if (COMMANDS.includes(type)) {
         const create = String(inputs.create ?? "");
         return { ...inputs, stdout: create.includes("verify.sh") ? VERIFY_STDOUT : "ok\n", stderr: "" };
     }
@@ -44,7 +51,7 @@ function mockState(type: string, inputs: Record<string, unknown>): Record<string
 export function useMocks(stack = "dev"): void {
     pulumi.runtime.setMocks({
         newResource: (args: pulumi.runtime.MockResourceArgs) => {
-            recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
+            recorded.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
             return { id: `${args.name}-id`, state: mockState(args.type, args.inputs) };
         },
         call: (args: pulumi.runtime.MockCallArgs) => args.inputs,

@@ -2,57 +2,69 @@
 // step goes through that engine, nothing reads or writes this machine's
 // folders for it. No engine, no ssh.
 import * as assert from "assert";
-import { COMMAND, CONTAINER, find, IMAGE, PROJECT_ROOT, promiseOf, stackDefaults, recorded, unsecret, useMocks } from "./mocks";
+import { find, PROJECT_ROOT, promiseOf, stackDefaults, recorded, TYPES, unsecret, useMocks } from "./mocks";
 
 useMocks();
 import { parseSettings } from "../../components/config";
 import { NerdctlEnvironment } from "../../components/environment";
+import { PROVIDER_KINDS } from "../../components/providers/kinds";
 
 const HOST = "ssh://root@127.0.0.1:16022";
 const TARBALL = `${PROJECT_ROOT}/package.json`;
 
-async function buildRemote(): Promise<NerdctlEnvironment> {
-    recorded.length = 0;
-    const s = parseSettings({ ...stackDefaults(), dockerHost: HOST, preload: [TARBALL] }, "nerdctl-dind", "dev", PROJECT_ROOT);
-    const env = new NerdctlEnvironment("env-dev", s);
-    await promiseOf(env.images);
-    return env;
-}
+for (const kind of PROVIDER_KINDS) {
+    const { image: IMAGE, container: CONTAINER, command: COMMAND } = TYPES[kind];
 
-function command(name: string): Record<string, unknown> {
-    const found = find(COMMAND, `env-dev-${name}`);
-    assert.strictEqual(found.length, 1, `one ${name} command`);
-    return found[0].inputs;
-}
+    async function buildRemote(): Promise<NerdctlEnvironment> {
+        recorded.length = 0;
+        const s = parseSettings({ ...stackDefaults(kind), dockerHost: HOST, preload: [TARBALL] }, "nerdctl-dind", "dev", PROJECT_ROOT);
+        const env = new NerdctlEnvironment("env-dev", s);
+        await promiseOf(env.images);
+        return env;
+    }
 
-describe("environment graph on a remote engine", function () {
-    this.timeout(20000);
-    it("every docker call names the engine", async () => {
-        await buildRemote();
-        assert.strictEqual(find(IMAGE)[0].inputs.dockerHost, HOST);
-        assert.strictEqual(find(CONTAINER)[0].inputs.dockerHost, HOST);
-        for (const r of find(COMMAND).filter((c) => !c.name.includes("bundle"))) {
-            assert.strictEqual(unsecret(r.inputs.environment).DOCKER_HOST, HOST, r.name);
-        }
-    });
+    function command(name: string): Record<string, unknown> {
+        const found = find(COMMAND, `env-dev-${name}`);
+        assert.strictEqual(found.length, 1, `one ${name} command`);
+        return found[0].inputs;
+    }
 
-    it("the storage folder is made on that host by a container, under /var/lib/nerdctl-dind", async () => {
-        const env = await buildRemote();
-        assert.strictEqual(env.storageDir, "/var/lib/nerdctl-dind/dev");
-        const folder = command("storage-folder");
-        assert.match(String(folder.create), /^docker run --rm --entrypoint \/bin\/sh -v "\$PARENT:\/host"/);
-        assert.match(String(folder.delete), /docker run --rm/);
-        assert.deepStrictEqual({ ...(folder.environment as object), DOCKER_HOST: undefined }, {
-            DIR: "/var/lib/nerdctl-dind/dev", OWNER: "nerdctl-dind/dev", DELETE_ON_DESTROY: "false",
-            PARENT: "/var/lib/nerdctl-dind", NAME: "dev", IMAGE: "nerdctl-dind:dev", ENGINE_NAME: HOST, DOCKER_HOST: undefined,
+    describe(`environment graph on a remote engine, provider ${kind}`, function () {
+        this.timeout(20000);
+        it("every docker call names the engine", async () => {
+            await buildRemote();
+            if (kind === "ndind") {
+                assert.strictEqual(find(IMAGE)[0].inputs.dockerHost, HOST);
+                assert.strictEqual(find(CONTAINER)[0].inputs.dockerHost, HOST);
+            } else {
+                // One explicit docker provider for the engine; ssh never waits for a prompt.
+                const [engine] = find("pulumi:providers:docker");
+                assert.deepStrictEqual(engine.inputs, { host: HOST, sshOpts: JSON.stringify(["-o", "BatchMode=yes"]) });
+                for (const r of [...find(IMAGE), ...find(CONTAINER)]) assert.match(String(r.provider), /::docker-engine::/, r.name);
+            }
+            for (const r of find(COMMAND).filter((c) => !c.name.includes("bundle"))) {
+                assert.strictEqual(unsecret(r.inputs.environment).DOCKER_HOST, HOST, r.name);
+            }
+        });
+
+        it("the storage folder is made on that host by a container, under /var/lib/nerdctl-dind", async () => {
+            const env = await buildRemote();
+            assert.strictEqual(env.storageDir, "/var/lib/nerdctl-dind/dev");
+            const folder = command("storage-folder");
+            assert.match(String(folder.create), /^docker run --rm --entrypoint \/bin\/sh -v "\$PARENT:\/host"/);
+            assert.match(String(folder.delete), /docker run --rm/);
+            assert.deepStrictEqual({ ...(folder.environment as object), DOCKER_HOST: undefined }, {
+                DIR: "/var/lib/nerdctl-dind/dev", OWNER: "nerdctl-dind/dev", DELETE_ON_DESTROY: "false",
+                PARENT: "/var/lib/nerdctl-dind", NAME: "dev", IMAGE: "nerdctl-dind:dev", ENGINE_NAME: HOST, DOCKER_HOST: undefined,
+            });
+        });
+
+        it("copies the base image there before the build, and streams preload tarballs instead of mounting them", async () => {
+            await buildRemote();
+            assert.match(String(command("image-base").create), /here save "\$BASE_IMAGE" \| docker load -q/);
+            const mounts = find(CONTAINER)[0].inputs.mounts as { source: string }[];
+            assert.ok(!mounts.some((m) => m.source === TARBALL), `a local path is mounted: ${JSON.stringify(mounts)}`);
+            assert.strictEqual(command("prepare-run").create, `'sh' 'components/host/prepare-remote.sh' 'nerdctl-dind-dev' '${TARBALL}'`);
         });
     });
-
-    it("copies the base image there before the build, and streams preload tarballs instead of mounting them", async () => {
-        await buildRemote();
-        assert.match(String(command("image-base").create), /here save "\$BASE_IMAGE" \| docker load -q/);
-        const options = find(CONTAINER)[0].inputs.options as string[];
-        assert.ok(!options.some((o) => o.includes(TARBALL)), `a local path is mounted: ${options.join(" ")}`);
-        assert.strictEqual(command("prepare-run").create, `'sh' 'components/host/prepare-remote.sh' 'nerdctl-dind-dev' '${TARBALL}'`);
-    });
-});
+}

@@ -1,0 +1,24 @@
+// The seam between the components and the plugins that do the work: the
+// components ask for an image, a container or a command by typed spec
+// (specs.ts) and never construct provider resources themselves.
+import * as pulumi from "@pulumi/pulumi";
+import { EngineRef } from "../engine";
+import { ProviderKind } from "./kinds";
+import { BuiltImage, CommandSpec, ContainerSpec, HostCommand, ImageSpec, RunningContainer } from "./specs";
+import { ndindProviders } from "./ndind";
+import { pulumiProviders } from "./pulumi";
+
+export interface Providers {
+    readonly kind: ProviderKind;
+    /** Built by the engine's legacy builder; the tag is fixed, so the old one is dropped first. */
+    image(name: string, spec: ImageSpec, opts: pulumi.CustomResourceOptions): BuiltImage;
+    /** Any change replaces it, the old one removed first (its name is fixed). */
+    container(name: string, spec: ContainerSpec, opts: pulumi.CustomResourceOptions): RunningContainer;
+    /** Run with sh here; a trigger's change replaces, other changes run `update` (else `create`) in place. */
+    command(name: string, spec: CommandSpec, opts: pulumi.CustomResourceOptions): HostCommand;
+}
+
+/** The stack's implementation, talking to its engine; `parent` owns the explicit docker provider, if one is needed. */
+export function providersFor(kind: ProviderKind, engine: EngineRef, parent: pulumi.Resource): Providers {
+    return kind === "pulumi" ? pulumiProviders(engine, parent) : ndindProviders(engine);
+}
