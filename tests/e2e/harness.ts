@@ -48,11 +48,32 @@ export function requirePrerequisites(): void {
     if (run("docker", ["info"]).code !== 0) missing.push("no Docker engine answers (run make toolchain)");
     if (run("docker", ["image", "inspect", BASE_IMAGE]).code !== 0) missing.push(`no ${BASE_IMAGE} image (run make toolchain)`);
     if (!fs.existsSync(BUSYBOX_TAR)) missing.push(`no ${BUSYBOX_TAR} (run make toolchain)`);
+    missing.push(...missingPlugins(PROVIDER));
     if (missing.length) throw new Error(`end-to-end prerequisites missing:\n  ${missing.join("\n  ")}`);
 }
 
 /** The implementation the suite runs on: make test-e2e PROVIDER=pulumi|ndind. */
 export const PROVIDER = process.env.PROVIDER ?? "ndind";
+
+const PINS = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+const PLUGINS: Record<string, [string, string][]> = {
+    pulumi: [["docker", PINS.dependencies["@pulumi/docker"]], ["command", PINS.dependencies["@pulumi/command"]]],
+    ndind: [["ndind", fs.readFileSync(path.join(ROOT, "provider", "VERSION"), "utf8").trim()]],
+};
+
+/** The resource plugins an implementation needs that this PULUMI_HOME lacks, as messages. */
+export function missingPlugins(kind: string): string[] {
+    const wanted = PLUGINS[kind];
+    if (!wanted) return [`PROVIDER is "${kind}": give pulumi or ndind`];
+    const r = run("pulumi", ["plugin", "ls", "--json"]);
+    const have = r.code === 0 ? JSON.parse(r.out) as { name: string; kind: string; version: string }[] : [];
+    const home = process.env.PULUMI_HOME ?? "~/.pulumi";
+    return wanted.filter(([name, version]) => !have.some((p) => p.kind === "resource" && p.name === name && p.version === version))
+        .map(([name, version]) => kind === "ndind"
+            ? `resource plugin ${name} ${version} is not installed in ${home} (run make toolchain)`
+            : `resource plugin ${name} ${version} is not installed in ${home}: PROVIDER=pulumi needs it ` +
+              `(pulumi plugin install resource ${name} ${version}; without internet, build it from the provider's public sources and install it with --file)`);
+}
 
 /** A stack of this project in the throwaway backend. */
 export class Stack {
