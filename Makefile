@@ -1,35 +1,47 @@
 # The common verbs. STACK=name picks or creates a per-developer stack.
 STACK ?= dev
-# A new stack's base image: the offline one, since no registry may answer.
-NEW_STACK_BASE ?= nerdctl-dind/base:bookworm
 
 export NDIND_CACHE ?= $(HOME)/.cache/nerdctl-dind
 PULUMI_VERSION := $(shell node -p "require('./package.json').dependencies['@pulumi/pulumi']")
+# The Pulumi CLI built into the cache goes first, unless toolchain/pulumi-cli.sh
+# found one of the user's own at or above the pin ("path" in its note).
 # Go's usual install folder last, for shells whose profile did not add it.
+ifeq ($(firstword $(shell cat '$(NDIND_CACHE)/pulumi/use' 2>/dev/null)),path)
+export PATH := $(PATH):/usr/local/go/bin
+else
 export PATH := $(NDIND_CACHE)/pulumi/v$(PULUMI_VERSION)/bin:$(PATH):/usr/local/go/bin
+endif
 # State stays on this machine, in the checkout (git-ignored); no Pulumi Cloud.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.state
 # An empty passphrase keeps runs unattended; set your own before storing real
 # credentials (registryAuth, proxies with a password): secrets are encrypted with it.
 export PULUMI_CONFIG_PASSPHRASE ?=
+# Pulumi fetches missing plugins by itself only where toolchain/plugins.sh found
+# that it can (the real docker and command plugins installed); elsewhere each
+# attempt would wait on a network that is not there.
+ifneq ($(lastword $(shell cat '$(or $(PULUMI_HOME),$(HOME)/.pulumi)/nerdctl-dind-plugins' 2>/dev/null)),installed)
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
+endif
 export PULUMI_SKIP_UPDATE_CHECK := true
 # Type checking is `make test-unit`'s job (tsc); each Pulumi run only transpiles.
 export PULUMI_NODEJS_TRANSPILE_ONLY := true
 
 PULUMI := pulumi --non-interactive --stack $(STACK)
 
-.PHONY: load registry registry-stop toolchain stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched nerdctl-src nerdctl-patches test-upstream
+.PHONY: load registry registry-stop toolchain plugins stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched nerdctl-src nerdctl-patches test-upstream
 
 toolchain:
 	@sh toolchain/install.sh
 
+# Asks again whether the real docker and command plugins can be installed
+# (make toolchain keeps a "cannot" answer until package.json's pins change).
+plugins: toolchain
+	@NDIND_PLUGINS_PROBE=1 sh toolchain/plugins.sh
+
+# Selects or creates the stack; a new one gets its provider and base image
+# chosen once, printed (toolchain/stack.sh).
 stack: toolchain
-	@mkdir -p .state
-	@pulumi stack select $(STACK) 2>/dev/null || { \
-		pulumi stack init $(STACK) && \
-		{ [ -f Pulumi.$(STACK).yaml ] || pulumi config set --stack $(STACK) baseImage $(NEW_STACK_BASE); }; }
-	@pulumi config get --stack $(STACK) provider >/dev/null 2>&1 || pulumi config set --stack $(STACK) provider ndind
+	@sh toolchain/stack.sh $(STACK)
 
 up: stack
 	$(PULUMI) up --yes --skip-preview

@@ -27,6 +27,7 @@ step "npm modules" npm_modules
 step "Docker engine" sh toolchain/docker-engine.sh
 step "Pulumi CLI" sh toolchain/pulumi-cli.sh
 step "ndind provider" sh toolchain/provider.sh
+step "docker and command plugins" sh toolchain/plugins.sh
 step "offline images" sh toolchain/base-image.sh
 step "registry images" sh toolchain/registry-image.sh
 step "container bundle" sh nerdctl/build.sh >/dev/null

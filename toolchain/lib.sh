@@ -34,3 +34,42 @@ pulumi_default() {
 		found && $1 == "default:" { print $2; exit }
 	' "$NDIND_ROOT/Pulumi.yaml"
 }
+
+# Is version $1 at or above $2? Numeric, field by field (3.100.0 > 3.99.1); a
+# leading "v" and a pre-release or build suffix (-alpha, +dirty) are ignored.
+version_ge() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		sub(/^v/, "", a); sub(/[-+].*/, "", a); sub(/^v/, "", b); sub(/[-+].*/, "", b)
+		na = split(a, x, "."); nb = split(b, y, ".")
+		for (i = 1; i <= (na > nb ? na : nb); i++) {
+			if (x[i] + 0 > y[i] + 0) exit 0
+			if (x[i] + 0 < y[i] + 0) exit 1
+		}
+		exit 0
+	}'
+}
+
+PULUMI_HOME_DIR=${PULUMI_HOME:-$HOME/.pulumi}
+# What toolchain/plugins.sh found for this Pulumi home, read by the Makefile.
+PLUGINS_STATE=$PULUMI_HOME_DIR/nerdctl-dind-plugins
+
+# The real providers the `pulumi` implementation needs, as "name version"
+# lines, at the versions package.json pins their npm SDKs to.
+real_plugins() {
+	node -p "const d = require('$NDIND_ROOT/package.json').dependencies;
+		['docker', 'command'].map((n) => n + ' ' + d['@pulumi/' + n]).join('\\n')"
+}
+
+# For the lines of real_plugins: the state file's key ("docker-4.11.0
+# command-1.2.1") and the words for messages ("docker 4.11.0 and command 1.2.1").
+plugins_key() { printf '%s\n' "$1" | awk '{ printf "%s%s-%s", (NR > 1 ? " " : ""), $1, $2 }'; }
+plugins_words() { printf '%s\n' "$1" | awk '{ printf "%s%s %s", (NR > 1 ? " and " : ""), $1, $2 }'; }
+
+# Are all of these plugins (real_plugins lines) installed in the Pulumi home,
+# as pulumi plugin ls says?
+plugins_installed() {
+	have=$(pulumi plugin ls 2>/dev/null | awk '$2 == "resource" { print $1, $3 }')
+	printf '%s\n' "$1" | while read -r name version; do
+		printf '%s\n' "$have" | grep -qx "$name $version" || return 1
+	done
+}

@@ -1,7 +1,11 @@
 #!/bin/sh
-# Builds the Pulumi CLI and the Node.js language host from their Go modules,
-# since the npm `pulumi` package only downloads the CLI from the internet.
-# Output: $NDIND_CACHE/pulumi/v<version>/bin (put it first on the PATH).
+# The Pulumi CLI and its Node.js language host. A `pulumi` on the PATH at or
+# above the version package.json pins is used as it is; otherwise both are
+# built from their Go modules, since the npm `pulumi` package only downloads
+# the CLI from the internet.
+# Output: $NDIND_CACHE/pulumi/v<version>/bin when built, and the file
+# $NDIND_CACHE/pulumi/use saying "path <dir>" or "cache <dir>": the Makefile
+# puts the cache's bin first on the PATH unless it says "path".
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -16,6 +20,41 @@ LANGHOST_SDK=v3.68.0
 
 OUT=$NDIND_CACHE/pulumi/v$V
 BIN=$OUT/bin
+USE=$NDIND_CACHE/pulumi/use
+
+use() { # path|cache DIR
+	mkdir -p "$(dirname "$USE")"
+	echo "$1 $2" >"$USE.tmp"
+	mv "$USE.tmp" "$USE"
+}
+
+# The first NAME on the PATH that is not ours: the Makefile has put our
+# cache's bin in front, which must not hide the user's own CLI.
+own() { # NAME
+	_rest=$PATH
+	while [ -n "$_rest" ]; do
+		_dir=${_rest%%:*}
+		case $_rest in *:*) _rest=${_rest#*:} ;; *) _rest= ;; esac
+		[ -n "$_dir" ] && [ "$_dir" != "$BIN" ] && [ -x "$_dir/$1" ] && { echo "$_dir/$1"; return 0; }
+	done
+	return 1
+}
+
+if cli=$(own pulumi); then
+	dir=$(dirname "$cli")
+	have=$("$cli" version 2>/dev/null || echo unknown)
+	# Pulumi finds the language host beside its own binary or on the PATH.
+	if ! version_ge "$have" "$V"; then
+		log "$cli is $have, below the pinned v$V: building v$V"
+	elif [ ! -x "$dir/pulumi-language-nodejs" ] && ! own pulumi-language-nodejs >/dev/null; then
+		log "$cli is $have but no pulumi-language-nodejs is beside it or on the PATH: building v$V"
+	else
+		use path "$dir"
+		log "pulumi $have on the PATH used as it is: $cli (pinned v$V or above)"
+		exit 0
+	fi
+fi
+
 mkdir -p "$BIN" "$OUT/src"
 
 # go mod download prints the unpacked module's directory; copies are made
@@ -61,4 +100,5 @@ else
 	echo "$LANGHOST_SDK" >"$BIN/pulumi-language-nodejs.version"
 fi
 
+use cache "$BIN"
 log "pulumi $("$BIN/pulumi" version) ready: PATH=$BIN:\$PATH"

@@ -1,0 +1,196 @@
+// toolchain/stack.sh's choices for a stack (provider, baseImage) and
+// toolchain/lib.sh's version_ge, against a scripted `pulumi` and `docker` on
+// the PATH: what each answers is set per case, and every call is logged.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+// Stands in for the pulumi CLI: stacks, config, state and plugins as files in $FAKE.
+const FAKE_PULUMI = `#!/usr/bin/env node
+const fs = require("fs"), p = require("path"), dir = process.env.FAKE;
+const file = (n) => p.join(dir, n);
+const read = (n, d) => fs.existsSync(file(n)) ? JSON.parse(fs.readFileSync(file(n), "utf8")) : d;
+const write = (n, v) => fs.writeFileSync(file(n), JSON.stringify(v));
+let args = process.argv.slice(2).filter((a) => a !== "--non-interactive");
+fs.appendFileSync(file("calls"), "pulumi " + args.join(" ") + "\\n");
+let stack = read("current", "");
+const i = args.indexOf("--stack");
+if (i >= 0) { stack = args[i + 1]; args.splice(i, 2); }
+const stacks = read("stacks", []);
+const [a, b, c, d] = args;
+if (a === "stack" && b === "select") {
+    if (!stacks.includes(c)) { console.error("no stack named " + c); process.exit(255); }
+    write("current", c);
+} else if (a === "stack" && b === "init") {
+    write("stacks", [...stacks, c]); write("current", c);
+} else if (a === "stack" && b === "export") {
+    console.log(JSON.stringify({ deployment: { resources: read("state-" + stack, []).map((type) => ({ type })) } }));
+} else if (a === "config" && b === "--json") {
+    const cfg = read("config-" + stack, {});
+    console.log(JSON.stringify(Object.fromEntries(Object.entries(cfg).map(([k, v]) =>
+        ["nerdctl-dind:" + k, Array.isArray(v) ? { value: JSON.stringify(v), objectValue: v } : { value: v }]))));
+} else if (a === "config" && b === "set") {
+    write("config-" + stack, { ...read("config-" + stack, {}), [c]: d });
+} else if (a === "plugin" && b === "ls") {
+    console.log("NAME  KIND  VERSION  SIZE  INSTALLED  LAST USED");
+    for (const [n, v] of read("plugins", [])) console.log(n + "  resource  " + v + "  50 MB  1 day ago  1 day ago");
+} else if (a === "plugin" && b === "install") {
+    if (!fs.existsSync(file("installable"))) { console.error("error: could not download plugin: dial tcp: no route"); process.exit(255); }
+    write("plugins", [...read("plugins", []), [c === "resource" ? d : c, args[4]]]);
+} else { console.error("fake pulumi: unexpected " + args.join(" ")); process.exit(2); }
+`;
+
+// Stands in for the docker CLI: the images in $FAKE/images; pull works if $FAKE/pullable exists.
+const FAKE_DOCKER = `#!/bin/sh
+echo "docker $*" >>"$FAKE/calls"
+case "$1 $2" in
+"image inspect") grep -qx "$3" "$FAKE/images" 2>/dev/null ;;
+"pull -q") [ -f "$FAKE/pullable" ] && echo "$3" >>"$FAKE/images" || { echo "Error response from daemon: dial tcp: lookup registry-1.docker.io: no such host" >&2; exit 1; } ;;
+*) echo "fake docker: unexpected $*" >&2; exit 2 ;;
+esac
+`;
+
+interface Machine {
+    plugins?: [string, string][];
+    installable?: boolean;
+    images?: string[];
+    pullable?: boolean;
+    stacks?: Record<string, { config?: Record<string, string | string[]>; state?: string[] }>;
+}
+
+class Fake {
+    readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-stack-sh-"));
+    readonly home = path.join(this.dir, "pulumi-home");
+
+    constructor(m: Machine) {
+        fs.mkdirSync(path.join(this.dir, "bin"));
+        fs.writeFileSync(path.join(this.dir, "bin", "pulumi"), FAKE_PULUMI, { mode: 0o755 });
+        fs.writeFileSync(path.join(this.dir, "bin", "docker"), FAKE_DOCKER, { mode: 0o755 });
+        const put = (n: string, v: unknown) => fs.writeFileSync(path.join(this.dir, n), JSON.stringify(v));
+        put("plugins", m.plugins ?? []);
+        put("stacks", Object.keys(m.stacks ?? {}));
+        for (const [name, s] of Object.entries(m.stacks ?? {})) {
+            put(`config-${name}`, s.config ?? {});
+            put(`state-${name}`, s.state ?? []);
+        }
+        fs.writeFileSync(path.join(this.dir, "images"), (m.images ?? []).map((i) => `${i}\n`).join(""));
+        if (m.installable) fs.writeFileSync(path.join(this.dir, "installable"), "");
+        if (m.pullable) fs.writeFileSync(path.join(this.dir, "pullable"), "");
+    }
+
+    stack(name: string): { code: number; out: string } {
+        const r = spawnSync("sh", [path.join(ROOT, "toolchain", "stack.sh"), name], {
+            cwd: ROOT, encoding: "utf8",
+            env: { ...process.env, FAKE: this.dir, PULUMI_HOME: this.home, PATH: `${this.dir}/bin:${process.env.PATH}`, PULUMI_BACKEND_URL: "" },
+        });
+        return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
+    }
+
+    config(name: string): Record<string, unknown> {
+        return JSON.parse(fs.readFileSync(path.join(this.dir, `config-${name}`), "utf8")) as Record<string, unknown>;
+    }
+
+    calls(): string[] {
+        return fs.readFileSync(path.join(this.dir, "calls"), "utf8").trim().split("\n");
+    }
+
+    remove(): void {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+const REAL: [string, string][] = [["docker", "4.11.0"], ["command", "1.2.1"]];
+const OFFLINE = "nerdctl-dind/base:bookworm";
+
+describe("toolchain/stack.sh: a stack's provider and base image", function () {
+    // Each case starts a dozen processes (the scripted CLIs are node scripts).
+    this.timeout(30000);
+    let f: Fake;
+    afterEach(() => f.remove());
+
+    it("a new stack where the real plugins are installed and the engine has Alpine: pulumi, alpine:3.18", () => {
+        f = new Fake({ plugins: REAL, images: ["alpine:3.18"] });
+        const r = f.stack("ann");
+        assert.strictEqual(r.code, 0, r.out);
+        assert.match(r.out, /stack ann: new, pulumi stack init ann/);
+        assert.match(r.out, /stack ann: provider = pulumi \(chosen now: the docker 4\.11\.0 and command 1\.2\.1 plugins are installed in .*pulumi-home\)/);
+        assert.match(r.out, /stack ann: baseImage = alpine:3\.18 \(chosen now: the engine has it\)/);
+        assert.deepStrictEqual(f.config("ann"), { provider: "pulumi", baseImage: "alpine:3.18" });
+        assert.ok(!f.calls().some((c) => c.startsWith("pulumi plugin install") || c.startsWith("docker pull")), f.calls().join("\n"));
+    });
+
+    it("a new stack on a machine with no registry: ndind and the offline base; the plugin answer is kept for the next stack", () => {
+        f = new Fake({});
+        const r = f.stack("ann");
+        assert.strictEqual(r.code, 0, r.out);
+        assert.match(r.out, /pulumi plugin install resource docker 4\.11\.0 \(at most 60 s\)/);
+        assert.match(r.out, /failed \(255\): error: could not download plugin/);
+        assert.match(r.out, /stack ann: provider = ndind \(chosen now: the docker 4\.11\.0 and command 1\.2\.1 plugins are not installed in .* and cannot be installed here\)/);
+        assert.match(r.out, /stack ann: baseImage = nerdctl-dind\/base:bookworm \(chosen now: docker pull alpine:3\.18 failed: Error response from daemon: .*no such host; the offline base/);
+        assert.deepStrictEqual(f.config("ann"), { provider: "ndind", baseImage: OFFLINE });
+        assert.strictEqual(fs.readFileSync(path.join(f.home, "nerdctl-dind-plugins"), "utf8"), "docker-4.11.0 command-1.2.1 unavailable\n");
+
+        const installs = () => f.calls().filter((c) => c.startsWith("pulumi plugin install")).length;
+        const before = installs();
+        const again = f.stack("bob");
+        assert.strictEqual(again.code, 0, again.out);
+        assert.match(again.out, /unavailable here \(found earlier; make plugins asks again\)/);
+        assert.match(again.out, /stack bob: provider = ndind \(chosen now/);
+        assert.strictEqual(installs(), before, "a second stack must not probe again");
+    });
+
+    it("a new stack where Pulumi can install the plugins and pull Alpine: both are fetched, pulumi and alpine:3.18", () => {
+        f = new Fake({ installable: true, pullable: true });
+        const r = f.stack("ann");
+        assert.strictEqual(r.code, 0, r.out);
+        assert.deepStrictEqual(f.calls().filter((c) => c.startsWith("pulumi plugin install")),
+            ["pulumi plugin install resource docker 4.11.0", "pulumi plugin install resource command 1.2.1"]);
+        assert.match(r.out, /stack ann: provider = pulumi \(chosen now: the docker 4\.11\.0 and command 1\.2\.1 plugins are installed/);
+        assert.match(r.out, /stack ann: baseImage = alpine:3\.18 \(chosen now: pulled it\)/);
+        assert.strictEqual(fs.readFileSync(path.join(f.home, "nerdctl-dind-plugins"), "utf8"), "docker-4.11.0 command-1.2.1 installed\n");
+    });
+
+    it("a stack whose config has both keeps them, and sets nothing", () => {
+        f = new Fake({ plugins: REAL, images: ["alpine:3.18"], stacks: { ann: { config: { provider: "ndind", baseImage: OFFLINE } } } });
+        const r = f.stack("ann");
+        assert.strictEqual(r.code, 0, r.out);
+        assert.match(r.out, /stack ann: selected/);
+        assert.match(r.out, /stack ann: provider = ndind \(set earlier\)/);
+        assert.match(r.out, /stack ann: baseImage = nerdctl-dind\/base:bookworm \(set earlier\)/);
+        assert.ok(!f.calls().some((c) => /config set|stack export|plugin/.test(c)), f.calls().join("\n"));
+    });
+
+    it("a stack made before the setting, with our plugin's resources, stays on ndind and on the default base", () => {
+        f = new Fake({ plugins: REAL, stacks: { dev: { state: ["pulumi:pulumi:Stack", "nerdctl-dind:index:Wrapper", "ndind:index:Container"] } } });
+        const r = f.stack("dev");
+        assert.strictEqual(r.code, 0, r.out);
+        assert.match(r.out, /stack dev: provider = ndind \(chosen now: its state already holds resources of the ndind implementation\)/);
+        assert.match(r.out, /stack dev: baseImage = alpine:3\.18 \(chosen now: the default its resources were made with\)/);
+        assert.deepStrictEqual(f.config("dev"), { provider: "ndind", baseImage: "alpine:3.18" });
+    });
+
+    it("a host image the engine lacks is named, with the way to make it or drop it", () => {
+        f = new Fake({ stacks: { dev: { config: { provider: "ndind", baseImage: OFFLINE, hostImages: ["busybox:ndind"] } } } });
+        const r = f.stack("dev");
+        assert.strictEqual(r.code, 0, r.out);
+        assert.match(r.out, /WARNING: stack dev: hostImages lists busybox:ndind, which the local engine lacks: make toolchain makes it .*pulumi config rm --stack dev --path 'hostImages\[N\]'/);
+    });
+});
+
+describe("toolchain/lib.sh version_ge", () => {
+    const ge = (a: string, b: string) => spawnSync("sh", ["-c", `. toolchain/lib.sh && version_ge "$1" "$2"`, "sh", a, b], { cwd: ROOT }).status === 0;
+
+    it("compares numerically, field by field, ignoring a leading v", () => {
+        assert.ok(ge("3.248.0", "3.248.0"));
+        assert.ok(ge("v3.249.1", "3.248.0"));
+        assert.ok(ge("3.1000.0", "3.248.0"));
+        assert.ok(ge("4.0.0", "3.248.0"));
+        assert.ok(!ge("3.99.0", "3.248.0"));
+        assert.ok(!ge("v3.247.9", "3.248.0"));
+        assert.ok(!ge("unknown", "3.248.0"));
+    });
+});

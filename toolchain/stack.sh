@@ -1,0 +1,118 @@
+#!/bin/sh
+# `make stack STACK=name`: selects the stack, creating it when it is new, and
+# sees that its config names the provider implementation and the base image.
+# Each is chosen once, when the config lacks it, and printed; a value the
+# stack has is kept, since a new provider replaces every resource and a new
+# base rebuilds the image.
+set -eu
+. "$(dirname "$0")/lib.sh"
+cd "$NDIND_ROOT"
+
+STACK=${1:?usage: stack.sh STACK}
+ALPINE=$(pulumi_default baseImage)
+OFFLINE_BASE=${NDIND_BASE_IMAGE:-nerdctl-dind/base:bookworm}
+# Bounded: without a registry a pull may hang instead of failing.
+PULL_TIMEOUT=${NDIND_PULL_TIMEOUT:-60}
+P="pulumi --non-interactive --stack $STACK"
+
+case ${PULUMI_BACKEND_URL:-} in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
+if pulumi stack select --non-interactive "$STACK" 2>/dev/null; then
+	log "stack $STACK: selected"
+else
+	log "stack $STACK: new, pulumi stack init $STACK"
+	pulumi stack init --non-interactive "$STACK"
+fi
+
+# The stack's own config only (pulumi config leaves Pulumi.yaml's defaults
+# out), one line each: provider, baseImage, the hostImages, and whether a
+# remote engine is set (yes|no, last since the shell drops trailing empty lines).
+config=$($P config --json)
+{ read -r provider; read -r base; read -r host_images; read -r remote; } <<EOF
+$(printf '%s' "$config" | node -e '
+	const c = JSON.parse(require("fs").readFileSync(0, "utf8"));
+	const v = (k) => (c[`nerdctl-dind:${k}`] || {});
+	console.log(v("provider").value || "");
+	console.log(v("baseImage").value || "");
+	console.log((v("hostImages").objectValue || []).join(" "));
+	console.log(v("dockerHost").value || v("dockerContext").value ? "yes" : "no");
+')
+EOF
+
+# What the stack's state already holds, by resource type: "ndind", "pulumi",
+# "other" (our components only) or "" (nothing yet).
+made_with() {
+	$P stack export | node -e '
+		const d = JSON.parse(require("fs").readFileSync(0, "utf8")).deployment || {};
+		const types = (d.resources || []).map((r) => r.type).filter((t) => !t.startsWith("pulumi:"));
+		console.log(types.some((t) => t.startsWith("ndind:")) ? "ndind"
+			: types.some((t) => /^(docker|command):/.test(t)) ? "pulumi" : types.length ? "other" : "");
+	'
+}
+state=
+[ -n "$provider" ] && [ -n "$base" ] || state=$(made_with)
+
+if [ -n "$provider" ]; then
+	log "stack $STACK: provider = $provider (set earlier)"
+else
+	real=$(real_plugins)
+	pins=$(plugins_words "$real")
+	case $state in
+	ndind | pulumi)
+		provider=$state
+		reason="its state already holds resources of the $state implementation"
+		;;
+	*)
+		sh toolchain/plugins.sh
+		if [ "$(cat "$PLUGINS_STATE" 2>/dev/null)" = "$(plugins_key "$real") installed" ]; then
+			provider=pulumi
+			reason="the $pins plugins are installed in $PULUMI_HOME_DIR"
+		else
+			provider=ndind
+			reason="the $pins plugins are not installed in $PULUMI_HOME_DIR and cannot be installed here"
+		fi
+		;;
+	esac
+	$P config set provider "$provider"
+	log "stack $STACK: provider = $provider (chosen now: $reason)"
+fi
+
+pull() { # IMAGE; its output in $out
+	log "docker pull $1 (at most $PULL_TIMEOUT s)"
+	timeout "$PULL_TIMEOUT" docker pull -q "$1" >"$out" 2>&1 || {
+		[ "$?" != 124 ] || echo "no answer within $PULL_TIMEOUT s" >>"$out"
+		return 1
+	}
+}
+
+if [ -n "$base" ]; then
+	log "stack $STACK: baseImage = $base (set earlier)"
+else
+	out=$(mktemp)
+	trap 'rm -f "$out"' EXIT
+	if [ -n "$state" ]; then
+		base=$ALPINE
+		reason="the default its resources were made with"
+	elif docker image inspect "$ALPINE" >/dev/null 2>&1; then
+		base=$ALPINE
+		reason="the engine has it"
+	elif pull "$ALPINE"; then
+		base=$ALPINE
+		reason="pulled it"
+	else
+		base=$OFFLINE_BASE
+		reason="docker pull $ALPINE failed: $(tail -n 1 "$out"); the offline base, made by make toolchain"
+	fi
+	$P config set baseImage "$base"
+	log "stack $STACK: baseImage = $base (chosen now: $reason)"
+fi
+
+# A host image the engine lacks is refused at preview; say here how to mend it.
+[ "$remote" = yes ] || for image in $host_images; do
+	docker image inspect "$image" >/dev/null 2>&1 && continue
+	case $image in
+	busybox:ndind) fix="make toolchain makes it (toolchain/base-image.sh)" ;;
+	*) fix="docker pull or build it" ;;
+	esac
+	warn "stack $STACK: hostImages lists $image, which the local engine lacks: $fix," \
+		"or drop it from the stack (pulumi config rm --stack $STACK --path 'hostImages[N]')"
+done
