@@ -39,7 +39,8 @@ printf '%s\n' "$real" | while read -r name version; do
 	timeout "$TIMEOUT" pulumi plugin install resource "$name" "$version" >"$out" 2>&1 || {
 		rc=$?
 		[ "$rc" != 124 ] || echo "no answer within $TIMEOUT s" >>"$out"
-		log "  failed ($rc): $(tail -n 1 "$out")"
+		# Pulumi retries; its first error says why, its last that it gave up.
+		log "  failed ($rc): $(grep -m 1 -i error "$out" || tail -n 1 "$out")"
 		exit 1
 	}
 done || {

@@ -23,19 +23,23 @@ else
 	pulumi stack init --non-interactive "$STACK"
 fi
 
-# The stack's own config only (pulumi config leaves Pulumi.yaml's defaults
-# out), one line each: provider, baseImage, the hostImages, and whether a
-# remote engine is set (yes|no, last since the shell drops trailing empty lines).
-config=$($P config --json)
+# The stack's own config, from its file: `pulumi config` would fill in
+# Pulumi.yaml's defaults (baseImage alpine:3.18), which say nothing about what
+# the stack chose. One line each: provider, baseImage, the hostImages, and
+# whether a remote engine is set (yes|no, last: the shell drops trailing
+# empty lines).
+config=$(node -e '
+	const fs = require("fs"), [root, file] = process.argv.slice(1);
+	const yaml = require(`${root}/node_modules/js-yaml`);
+	const c = (fs.existsSync(file) && (yaml.load(fs.readFileSync(file, "utf8")) || {}).config) || {};
+	const v = (k) => c[`nerdctl-dind:${k}`];
+	console.log(v("provider") || "");
+	console.log(v("baseImage") || "");
+	console.log((Array.isArray(v("hostImages")) ? v("hostImages") : []).join(" "));
+	console.log(v("dockerHost") || v("dockerContext") ? "yes" : "no");
+' "$NDIND_ROOT" "$NDIND_ROOT/Pulumi.${STACK##*/}.yaml")
 { read -r provider; read -r base; read -r host_images; read -r remote; } <<EOF
-$(printf '%s' "$config" | node -e '
-	const c = JSON.parse(require("fs").readFileSync(0, "utf8"));
-	const v = (k) => (c[`nerdctl-dind:${k}`] || {});
-	console.log(v("provider").value || "");
-	console.log(v("baseImage").value || "");
-	console.log((v("hostImages").objectValue || []).join(" "));
-	console.log(v("dockerHost").value || v("dockerContext").value ? "yes" : "no");
-')
+$config
 EOF
 
 # What the stack's state already holds, by resource type: "ndind", "pulumi",

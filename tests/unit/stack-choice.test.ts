@@ -6,12 +6,17 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as yaml from "js-yaml";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-// Stands in for the pulumi CLI: stacks, config, state and plugins as files in $FAKE.
+// Stands in for the pulumi CLI: stacks, state and plugins as files in $FAKE; a
+// stack's config in Pulumi.<stack>.yaml, as the real one keeps it.
 const FAKE_PULUMI = `#!/usr/bin/env node
-const fs = require("fs"), p = require("path"), dir = process.env.FAKE;
+const fs = require("fs"), p = require("path"), dir = process.env.FAKE, root = process.env.ROOT;
+const yaml = require(root + "/node_modules/js-yaml");
+const configFile = (s) => p.join(root, "Pulumi." + s + ".yaml");
+const config = (s) => fs.existsSync(configFile(s)) ? yaml.load(fs.readFileSync(configFile(s), "utf8")).config || {} : {};
 const file = (n) => p.join(dir, n);
 const read = (n, d) => fs.existsSync(file(n)) ? JSON.parse(fs.readFileSync(file(n), "utf8")) : d;
 const write = (n, v) => fs.writeFileSync(file(n), JSON.stringify(v));
@@ -27,14 +32,11 @@ if (a === "stack" && b === "select") {
     write("current", c);
 } else if (a === "stack" && b === "init") {
     write("stacks", [...stacks, c]); write("current", c);
+    fs.writeFileSync(configFile(c), "encryptionsalt: v1:fake\\n");
 } else if (a === "stack" && b === "export") {
     console.log(JSON.stringify({ deployment: { resources: read("state-" + stack, []).map((type) => ({ type })) } }));
-} else if (a === "config" && b === "--json") {
-    const cfg = read("config-" + stack, {});
-    console.log(JSON.stringify(Object.fromEntries(Object.entries(cfg).map(([k, v]) =>
-        ["nerdctl-dind:" + k, Array.isArray(v) ? { value: JSON.stringify(v), objectValue: v } : { value: v }]))));
 } else if (a === "config" && b === "set") {
-    write("config-" + stack, { ...read("config-" + stack, {}), [c]: d });
+    fs.writeFileSync(configFile(stack), yaml.dump({ config: { ...config(stack), ["nerdctl-dind:" + c]: d }, encryptionsalt: "v1:fake" }));
 } else if (a === "plugin" && b === "ls") {
     console.log("NAME  KIND  VERSION  SIZE  INSTALLED  LAST USED");
     for (const [n, v] of read("plugins", [])) console.log(n + "  resource  " + v + "  50 MB  1 day ago  1 day ago");
@@ -62,9 +64,13 @@ interface Machine {
     stacks?: Record<string, { config?: Record<string, string | string[]>; state?: string[] }>;
 }
 
+// Unique, and matched by .gitignore's Pulumi.e2e-*.yaml.
+let serial = 0;
+
 class Fake {
     readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-stack-sh-"));
     readonly home = path.join(this.dir, "pulumi-home");
+    private readonly names = new Map<string, string>();
 
     constructor(m: Machine) {
         fs.mkdirSync(path.join(this.dir, "bin"));
@@ -72,26 +78,40 @@ class Fake {
         fs.writeFileSync(path.join(this.dir, "bin", "docker"), FAKE_DOCKER, { mode: 0o755 });
         const put = (n: string, v: unknown) => fs.writeFileSync(path.join(this.dir, n), JSON.stringify(v));
         put("plugins", m.plugins ?? []);
-        put("stacks", Object.keys(m.stacks ?? {}));
-        for (const [name, s] of Object.entries(m.stacks ?? {})) {
-            put(`config-${name}`, s.config ?? {});
-            put(`state-${name}`, s.state ?? []);
+        put("stacks", Object.keys(m.stacks ?? {}).map((s) => this.name(s)));
+        for (const [short, s] of Object.entries(m.stacks ?? {})) {
+            const config = Object.fromEntries(Object.entries(s.config ?? {}).map(([k, v]) => [`nerdctl-dind:${k}`, v]));
+            fs.writeFileSync(this.file(short), yaml.dump({ config, encryptionsalt: "v1:fake" }));
+            put(`state-${this.name(short)}`, s.state ?? []);
         }
         fs.writeFileSync(path.join(this.dir, "images"), (m.images ?? []).map((i) => `${i}\n`).join(""));
         if (m.installable) fs.writeFileSync(path.join(this.dir, "installable"), "");
         if (m.pullable) fs.writeFileSync(path.join(this.dir, "pullable"), "");
     }
 
-    stack(name: string): { code: number; out: string } {
-        const r = spawnSync("sh", [path.join(ROOT, "toolchain", "stack.sh"), name], {
-            cwd: ROOT, encoding: "utf8",
-            env: { ...process.env, FAKE: this.dir, PULUMI_HOME: this.home, PATH: `${this.dir}/bin:${process.env.PATH}`, PULUMI_BACKEND_URL: "" },
-        });
-        return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
+    /** The stack's real name for a case's short one: e2e-unit-<pid>-<n>-<short>. */
+    name(short: string): string {
+        if (!this.names.has(short)) this.names.set(short, `e2e-unit-${process.pid}-${serial++}-${short}`);
+        return this.names.get(short) as string;
     }
 
-    config(name: string): Record<string, unknown> {
-        return JSON.parse(fs.readFileSync(path.join(this.dir, `config-${name}`), "utf8")) as Record<string, unknown>;
+    file(short: string): string {
+        return path.join(ROOT, `Pulumi.${this.name(short)}.yaml`);
+    }
+
+    /** Runs stack.sh; its output with the real names put back to the short ones. */
+    stack(short: string): { code: number; out: string } {
+        const r = spawnSync("sh", [path.join(ROOT, "toolchain", "stack.sh"), this.name(short)], {
+            cwd: ROOT, encoding: "utf8",
+            env: { ...process.env, FAKE: this.dir, ROOT, PULUMI_HOME: this.home, PATH: `${this.dir}/bin:${process.env.PATH}`, PULUMI_BACKEND_URL: "" },
+        });
+        return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}`.split(this.name(short)).join(short) };
+    }
+
+    /** The stack's config as its file holds it, keys without the project prefix. */
+    config(short: string): Record<string, unknown> {
+        const doc = yaml.load(fs.readFileSync(this.file(short), "utf8")) as { config?: Record<string, unknown> };
+        return Object.fromEntries(Object.entries(doc.config ?? {}).map(([k, v]) => [k.replace(/^nerdctl-dind:/, ""), v]));
     }
 
     calls(): string[] {
@@ -99,6 +119,7 @@ class Fake {
     }
 
     remove(): void {
+        for (const short of this.names.keys()) fs.rmSync(this.file(short), { force: true });
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }
