@@ -42,18 +42,28 @@ config=$(node -e '
 $config
 EOF
 
-# What the stack's state already holds, by resource type: "ndind", "pulumi",
-# "other" (our components only) or "" (nothing yet).
+# What the stack's state already holds, for a stack made before these
+# settings: by resource type "ndind", "pulumi", "other" (our components only)
+# or "-" (nothing yet); then the BASE_IMAGE build argument its image was built
+# with, or "-".
 made_with() {
 	$P stack export | node -e '
 		const d = JSON.parse(require("fs").readFileSync(0, "utf8")).deployment || {};
-		const types = (d.resources || []).map((r) => r.type).filter((t) => !t.startsWith("pulumi:"));
+		const rs = (d.resources || []).filter((r) => !r.type.startsWith("pulumi:"));
+		const types = rs.map((r) => r.type);
 		console.log(types.some((t) => t.startsWith("ndind:")) ? "ndind"
-			: types.some((t) => /^(docker|command):/.test(t)) ? "pulumi" : types.length ? "other" : "");
+			: types.some((t) => /^(docker|command):/.test(t)) ? "pulumi" : types.length ? "other" : "-");
+		const find = (o) => o && typeof o === "object"
+			? (typeof o.BASE_IMAGE === "string" ? o.BASE_IMAGE : Object.values(o).map(find).find(Boolean)) : undefined;
+		console.log(rs.map((r) => find(r.inputs)).find(Boolean) || "-");
 	'
 }
-state=
-[ -n "$provider" ] && [ -n "$base" ] || state=$(made_with)
+state=- built_on=-
+if [ -z "$provider" ] || [ -z "$base" ]; then
+	{ read -r state; read -r built_on; } <<EOF
+$(made_with)
+EOF
+fi
 
 if [ -n "$provider" ]; then
 	log "stack $STACK: provider = $provider (set earlier)"
@@ -93,7 +103,10 @@ if [ -n "$base" ]; then
 else
 	out=$(mktemp)
 	trap 'rm -f "$out"' EXIT
-	if [ -n "$state" ]; then
+	if [ "$built_on" != - ]; then
+		base=$built_on
+		reason="the base its image was built on"
+	elif [ "$state" != - ]; then
 		base=$ALPINE
 		reason="the default its resources were made with"
 	elif docker image inspect "$ALPINE" >/dev/null 2>&1; then

@@ -34,7 +34,7 @@ if (a === "stack" && b === "select") {
     write("stacks", [...stacks, c]); write("current", c);
     fs.writeFileSync(configFile(c), "encryptionsalt: v1:fake\\n");
 } else if (a === "stack" && b === "export") {
-    console.log(JSON.stringify({ deployment: { resources: read("state-" + stack, []).map((type) => ({ type })) } }));
+    console.log(JSON.stringify({ deployment: { resources: read("state-" + stack, []) } }));
 } else if (a === "config" && b === "set") {
     fs.writeFileSync(configFile(stack), yaml.dump({ config: { ...config(stack), ["nerdctl-dind:" + c]: d }, encryptionsalt: "v1:fake" }));
 } else if (a === "plugin" && b === "ls") {
@@ -61,7 +61,7 @@ interface Machine {
     installable?: boolean;
     images?: string[];
     pullable?: boolean;
-    stacks?: Record<string, { config?: Record<string, string | string[]>; state?: string[] }>;
+    stacks?: Record<string, { config?: Record<string, string | string[]>; state?: { type: string; inputs?: object }[] }>;
 }
 
 // Unique, and matched by .gitignore's Pulumi.e2e-*.yaml.
@@ -185,13 +185,26 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
         assert.ok(!f.calls().some((c) => /config set|stack export|plugin/.test(c)), f.calls().join("\n"));
     });
 
-    it("a stack made before the setting, with our plugin's resources, stays on ndind and on the default base", () => {
-        f = new Fake({ plugins: REAL, stacks: { dev: { state: ["pulumi:pulumi:Stack", "nerdctl-dind:index:Wrapper", "ndind:index:Container"] } } });
+    it("a stack made before the settings stays on the implementation and the base its state holds", () => {
+        f = new Fake({ plugins: REAL, images: ["alpine:3.18"], stacks: { dev: { state: [
+            { type: "pulumi:pulumi:Stack" }, { type: "nerdctl-dind:index:Wrapper" },
+            { type: "ndind:index:Image", inputs: { buildArgs: { BASE_IMAGE: OFFLINE, BUNDLE: "k" } } },
+            { type: "ndind:index:Container" },
+        ] } } });
         const r = f.stack("dev");
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /stack dev: provider = ndind \(chosen now: its state already holds resources of the ndind implementation\)/);
-        assert.match(r.out, /stack dev: baseImage = alpine:3\.18 \(chosen now: the default its resources were made with\)/);
-        assert.deepStrictEqual(f.config("dev"), { provider: "ndind", baseImage: "alpine:3.18" });
+        assert.match(r.out, /stack dev: baseImage = nerdctl-dind\/base:bookworm \(chosen now: the base its image was built on\)/);
+        assert.deepStrictEqual(f.config("dev"), { provider: "ndind", baseImage: OFFLINE });
+    });
+
+    it("a stack with resources but no image in its state keeps the default base; docker and command resources mean pulumi", () => {
+        f = new Fake({ stacks: { old: { state: [{ type: "docker:index/container:Container" }, { type: "command:local:Command" }] } } });
+        const r = f.stack("old");
+        assert.strictEqual(r.code, 0, r.out);
+        assert.match(r.out, /stack old: provider = pulumi \(chosen now: its state already holds resources of the pulumi implementation\)/);
+        assert.match(r.out, /stack old: baseImage = alpine:3\.18 \(chosen now: the default its resources were made with\)/);
+        assert.ok(!f.calls().some((c) => c.startsWith("pulumi plugin install") || c.startsWith("docker pull")), f.calls().join("\n"));
     });
 
     it("a host image the engine lacks is named, with the way to make it or drop it", () => {
