@@ -105,6 +105,8 @@ test-unit:
 	npx tsc --noEmit -p .
 	npx mocha --timeout 30000 'tests/unit/**/*.test.ts'
 
+# PROVIDER=pulumi runs the suite on @pulumi/docker and @pulumi/command.
+test-e2e: export PROVIDER ?= ndind
 test-e2e:
 	npx mocha --timeout 1800000 'tests/e2e/**/*.test.ts'
 
