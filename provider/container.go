@@ -19,7 +19,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -117,12 +116,7 @@ func runArgs(in resource.PropertyMap) []string {
 	flag("--init", boolean(in, "init"))
 	opt("--restart", str(in, "restart"))
 	tmpfs := strMap(in, "tmpfs")
-	targets := make([]string, 0, len(tmpfs))
-	for t := range tmpfs {
-		targets = append(targets, t)
-	}
-	sort.Strings(targets)
-	for _, t := range targets {
+	for _, t := range sortedKeys(tmpfs) {
 		opt("--tmpfs", strings.TrimSuffix(t+":"+tmpfs[t], ":"))
 	}
 	for _, m := range objList(in, "mounts") {

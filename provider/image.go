@@ -13,7 +13,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -71,12 +70,7 @@ func buildArgs(inputs resource.PropertyMap) []string {
 	args := []string{"-q", "-f", str(inputs, "dockerfile"), "-t", str(inputs, "name"),
 		"--label", contentHashLabel + "=" + str(inputs, "contentHash")}
 	values := strMap(inputs, "buildArgs")
-	names := make([]string, 0, len(values))
-	for k := range values {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range sortedKeys(values) {
 		args = append(args, "--build-arg", k+"="+values[k])
 	}
 	return args

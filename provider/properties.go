@@ -4,6 +4,7 @@ package main
 
 import (
 	"slices"
+	"sort"
 	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -173,4 +174,15 @@ func withOutputs(inputs resource.PropertyMap, outs map[string]string) resource.P
 		state[resource.PropertyKey(k)] = resource.NewStringProperty(v)
 	}
 	return state
+}
+
+// sortedKeys: a map's keys in order, so that docker gets its flags, and a
+// message its list, in a fixed order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

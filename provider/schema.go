@@ -166,12 +166,3 @@ func oneOf(values []string) string {
 	}
 	return strings.Join(values[:last], ", ") + " or " + values[last]
 }
-
-func sortedKeys(m map[string]shape) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -68,7 +68,11 @@ describe(`provider ${PROVIDER} (end to end)`, function () {
             // change (the bundle build, the storage folder) is moved to the new
             // provider as it is: the engine's "same", nothing to run again.
             const served = steps(s).filter((st) => SERVED.has(typeOf(st.urn)));
-            for (const st of served) assert.strictEqual(st.op, "replace", `${nameOf(st.urn)} (${typeOf(st.urn)}): ${st.op}`);
+            for (const st of served) {
+                // docker.Image rebuilds in place, whatever held the image before.
+                const ok = OTHER === "pulumi" && nameOf(st.urn) === "nerdctl-dind-image-build" ? ["update", "replace"] : ["replace"];
+                assert.ok(ok.includes(st.op), `${nameOf(st.urn)} (${typeOf(st.urn)}): ${st.op}`);
+            }
             const replaced = served.map((st) => nameOf(st.urn)).sort();
             for (const step of ["image-build", "wrapper-container", "prepare-run", "registries-configure", "verify-run", "report-run"]) {
                 assert.ok(replaced.includes(`nerdctl-dind-${step}`), `${step} not replaced: ${replaced.join(", ")}`);
