@@ -2,6 +2,10 @@
 # `make bench`: the edit-up-test loop, measured. Each figure is repeated
 # BENCH_RUNS times (default 5) and printed as min / median / max seconds;
 # ratios compare figures measured in this same run. Writes bench/results.md.
+# The stack's own cycle (first up, previews, ups, up + destroy) is measured on
+# each implementation of the seam (the stack setting provider), the pulumi one
+# only where its plugins are installed in $PULUMI_HOME; the rest on ndind.
+# BENCH_NOTE, if set, is written under the heading (how and beside what it ran).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
@@ -9,12 +13,15 @@ cd "$NDIND_ROOT"
 
 RUNS=${BENCH_RUNS:-5}
 STACK=bench-$$
+# The pulumi implementation's stack, gone before the figures of ndind alone.
+PSTACK=bench-pulumi-$$
 PLAIN=bench-plain-$$
 WRAPPER=nerdctl-dind-$STACK
 STORAGE=$NDIND_ROOT/lib/$STACK
 RESULTS=$here/results.md
 PLOT=$here/results.svg
 PULUMI="pulumi --non-interactive --stack $STACK"
+PPULUMI="pulumi --non-interactive --stack $PSTACK"
 ROWS=$(mktemp)
 # The same stack on a second Docker host over ssh (tests/remote/host.sh);
 # its port is in this project's test range.
@@ -49,6 +56,15 @@ measure() {
 
 median() { awk -F'|' -v n="$1" '$1 == n { print $3 }' "$ROWS"; }
 
+# NAME VERSION: whether this PULUMI_HOME has that resource plugin.
+PLUGINS=$(pulumi plugin ls --json)
+has_plugin() {
+	echo "$PLUGINS" | node -e '
+		const [name, version] = process.argv.slice(1);
+		const list = JSON.parse(require("fs").readFileSync(0, "utf8")) ?? [];
+		process.exit(list.some((p) => p.kind === "resource" && p.name === name && p.version === version) ? 0 : 1);' "$1" "$2"
+}
+
 # Probes, polled with no sleeps, given up after a minute.
 poll() { echo "timeout 60 sh -c 'until docker exec $WRAPPER $1 >/dev/null 2>&1; do :; done'"; }
 SERVING=$(poll "ctr version")
@@ -62,35 +78,80 @@ cleanup() {
 	[ -z "$made_src" ] || rm -rf nerdctl/src
 	$PULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
 	pulumi stack rm --yes --force --stack "$STACK" >/dev/null 2>&1 || :
+	$PPULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
+	pulumi stack rm --yes --force --stack "$PSTACK" >/dev/null 2>&1 || :
 	sh bench/plain-up.sh --down "$PLAIN" 2>/dev/null || :
 	$RPULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
 	pulumi stack rm --yes --force --stack "$RSTACK" >/dev/null 2>&1 || :
 	sh tests/remote/host.sh down "$REMOTE" >/dev/null 2>&1 || :
 	rm -rf "$REMOTE_DIR" "Pulumi.$RSTACK.yaml"
-	docker rmi "nerdctl-dind:$STACK" "nerdctl-dind:$PLAIN" >/dev/null 2>&1 || :
-	rm -rf "$STORAGE" "$NDIND_ROOT/lib/$PLAIN" "Pulumi.$STACK.yaml" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit"
+	docker rmi "nerdctl-dind:$STACK" "nerdctl-dind:$PSTACK" "nerdctl-dind:$PLAIN" >/dev/null 2>&1 || :
+	rm -rf "$STORAGE" "$NDIND_ROOT/lib/$PSTACK" "$NDIND_ROOT/lib/$PLAIN" "Pulumi.$STACK.yaml" "Pulumi.$PSTACK.yaml" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit"
 }
 trap cleanup EXIT
 
-log "bench: $RUNS runs per figure, stack $STACK"
-pulumi stack init "$STACK" >/dev/null
-$PULUMI config set baseImage nerdctl-dind/base:bookworm
-$PULUMI config set provider "${PROVIDER:-ndind}"
-$PULUMI config set --type string --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"
+# The pins of package.json: the plugins the pulumi implementation runs on.
+DOCKER_PIN=$(npm_pin @pulumi/docker)
+COMMAND_PIN=$(npm_pin @pulumi/command)
+with_pulumi=
+if has_plugin docker "$DOCKER_PIN" && has_plugin command "$COMMAND_PIN"; then
+	with_pulumi=1
+	log "bench: resource plugins docker $DOCKER_PIN and command $COMMAND_PIN found: measuring ndind and pulumi"
+else
+	log "bench: resource plugins docker $DOCKER_PIN and command $COMMAND_PIN not both in ${PULUMI_HOME:-~/.pulumi}: the pulumi column says so"
+fi
+# What else loads this machine (other stacks, tests): noted, not prevented.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+ps_start=$(docker ps -q | wc -l)
 
-fresh="$PULUMI destroy --yes --skip-preview; docker rmi nerdctl-dind:$STACK; rm -rf $STORAGE"
-measure "first up of a stack (new image tag, empty storage)" "$fresh" "$PULUMI up --yes --skip-preview" >/dev/null
-preview=$(measure "preview, no change" ":" "$PULUMI preview")
-warm=$(measure "up, no change" ":" "$PULUMI up --yes --skip-preview")
+log "bench: $RUNS runs per figure, stacks $STACK (ndind)${with_pulumi:+ and $PSTACK (pulumi)}"
+# KIND STACK: a new stack of this project on that implementation.
+new_stack() {
+	pulumi stack init "$2" >/dev/null
+	pulumi config set --stack "$2" baseImage nerdctl-dind/base:bookworm
+	pulumi config set --stack "$2" provider "$1"
+	pulumi config set --stack "$2" --type string --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"
+}
+# KIND STACK: the figures compared across implementations, named "KIND: figure".
+cycle_figures() {
+	p="pulumi --non-interactive --stack $2"
+	log "bench: the stack's cycle on $1 ($2)"
+	measure "$1: first up of a stack (new image tag, empty storage)" \
+		"$p destroy --yes --skip-preview; docker rmi nerdctl-dind:$2; rm -rf $NDIND_ROOT/lib/$2" "$p up --yes --skip-preview" >/dev/null
+	measure "$1: preview, no change" ":" "$p preview" >/dev/null
+	measure "$1: up, no change" ":" "$p up --yes --skip-preview" >/dev/null
+	measure "$1: cycle: up + destroy (image cached)" ":" "$p up --yes --skip-preview && $p destroy --yes --skip-preview" >/dev/null
+}
+new_stack ndind "$STACK"
+cycle_figures ndind "$STACK"
+if [ -n "$with_pulumi" ]; then
+	new_stack pulumi "$PSTACK"
+	cycle_figures pulumi "$PSTACK"
+	log "bench: removing $PSTACK; the rest runs on ndind"
+	$PPULUMI destroy --yes --skip-preview >/dev/null
+	pulumi stack rm --yes --stack "$PSTACK" >/dev/null
+	docker rmi "nerdctl-dind:$PSTACK" >/dev/null 2>&1 || :
+	rm -rf "$NDIND_ROOT/lib/$PSTACK" "Pulumi.$PSTACK.yaml"
+fi
+# The baseline beside them: the same first up and cycle by the plain script.
+log "bench: the plain docker script ($PLAIN)"
+measure "plain docker script: first up (new image tag, empty storage)" \
+	"sh bench/plain-up.sh --down $PLAIN; docker rmi nerdctl-dind:$PLAIN; rm -rf $NDIND_ROOT/lib/$PLAIN" \
+	"sh bench/plain-up.sh $PLAIN $NDIND_ROOT/lib/$PLAIN" >/dev/null
+sh bench/plain-up.sh --down "$PLAIN"
+plain_cycle=$(measure "plain docker script cycle: up + down (image cached)" ":" \
+	"sh bench/plain-up.sh $PLAIN $NDIND_ROOT/lib/$PLAIN && sh bench/plain-up.sh --down $PLAIN")
+preview=$(median "ndind: preview, no change")
+warm=$(median "ndind: up, no change")
+pulumi_cycle=$(median "ndind: cycle: up + destroy (image cached)")
+
+log "bench: the figures of ndind alone ($STACK)"
+$PULUMI up --yes --skip-preview >/dev/null
 measure "destroy + up, image cache warm" ":" "$PULUMI destroy --yes --skip-preview && $PULUMI up --yes --skip-preview" >/dev/null
 start=$(measure "wrapper start -> containerd serving" "docker stop $WRAPPER" "docker start $WRAPPER && $SERVING")
 measure "wrapper start -> first nerdctl run --rm true" "docker stop $WRAPPER" "docker start $WRAPPER && $FIRST_RUN" >/dev/null
 measure "image build from scratch (docker build --no-cache)" ":" \
 	"DOCKER_BUILDKIT=0 docker build -q --no-cache -f dockerfile -t nerdctl-dind:$PLAIN --build-arg BASE_IMAGE=nerdctl-dind/base:bookworm --build-arg BUNDLE=$(sh nerdctl/build.sh --dir-key) ." >/dev/null
-pulumi_cycle=$(measure "Pulumi cycle: up + destroy (image cached)" ":" \
-	"$PULUMI up --yes --skip-preview && $PULUMI destroy --yes --skip-preview")
-plain_cycle=$(measure "plain docker script cycle: up + down (image cached)" ":" \
-	"sh bench/plain-up.sh $PLAIN $NDIND_ROOT/lib/$PLAIN && sh bench/plain-up.sh --down $PLAIN")
 floor=$(measure "Pulumi floor: up + destroy of an empty program" ":" "sh $here/empty-cycle.sh")
 # One run each (a 60 MiB pull on each side), appended to the table.
 sh "$here/registry-pull.sh" "$ROWS"
@@ -102,7 +163,7 @@ measure "remote: second host start (docker run -> docker info over ssh)" "sh tes
 	"sh tests/remote/host.sh up $REMOTE $REMOTE_PORT $REMOTE_DIR" >/dev/null
 pulumi stack init "$RSTACK" >/dev/null
 $RPULUMI config set baseImage nerdctl-dind/base:bookworm
-$RPULUMI config set provider "${PROVIDER:-ndind}"
+$RPULUMI config set provider ndind
 $RPULUMI config set dockerHost "ssh://root@127.0.0.1:$REMOTE_PORT"
 $RPULUMI config set --type string --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"
 rfresh="$RPULUMI destroy --yes --skip-preview; $RDOCKER rmi nerdctl-dind:$RSTACK; docker exec $REMOTE rm -rf /var/lib/nerdctl-dind/$RSTACK"
@@ -147,23 +208,54 @@ gofloor=$(measure "Go build floor: go build ./cmd/nerdctl after the same change"
 cp "$ROWS.main" "$MAIN"
 
 ratio() { echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 }'; }
+# NAME NONE: a figure as "median (min-max)", or NONE where it was not measured.
+cell() {
+	awk -F'|' -v n="$1" -v none="$2" '$1 == n { c = $3 " (" $2 "-" $4 ")" } END { print c == "" ? none : c }' "$ROWS"
+}
+# FIGURE [PLAIN_FIGURE]: a row of the table across implementations.
+compare() {
+	r=-
+	[ -z "$with_pulumi" ] || r=$(ratio "$(median "ndind: $1")" "$(median "pulumi: $1")")
+	plain="no such step"
+	[ -z "${2:-}" ] || plain=$(cell "$2" -)
+	echo "| $1 | $(cell "ndind: $1" -) | $(cell "pulumi: $1" "not installed here") | $r | $plain |"
+}
+pulumi_plain="not installed here"
+[ -z "$with_pulumi" ] || pulumi_plain=$(ratio "$(median "pulumi: cycle: up + destroy (image cached)")" "$plain_cycle")
 {
 	echo "# Benchmarks"
 	echo
 	echo "Measured by \`make bench\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, kernel $(uname -r),"
 	echo "Docker $(docker version -f '{{.Server.Version}}'), Pulumi $(pulumi version); $RUNS runs per figure, seconds."
+	echo "PULUMI_HOME ${PULUMI_HOME:-~/.pulumi}: resource plugins docker $DOCKER_PIN and command $COMMAND_PIN" \
+		"$([ -n "$with_pulumi" ] && echo installed || echo "not both installed"), ndind $(cat provider/VERSION) installed."
+	echo "Beside this run: load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end;" \
+		"$ps_start containers running on the engine at the start, $(docker ps -q | wc -l) at the end (others' included)."
+	[ -z "${BENCH_NOTE:-}" ] || { echo; echo "$BENCH_NOTE"; }
 	echo
 	echo "![medians, with min-max lines](results.svg)"
 	echo
+	echo "The stack's cycle on each implementation of the seam (stack setting \`provider\`), median (min-max):"
+	echo
+	echo "| figure | ndind | pulumi | ndind / pulumi | plain docker script |"
+	echo "|---|---:|---:|---:|---:|"
+	compare "first up of a stack (new image tag, empty storage)" "plain docker script: first up (new image tag, empty storage)"
+	compare "preview, no change"
+	compare "up, no change"
+	compare "cycle: up + destroy (image cached)" "plain docker script cycle: up + down (image cached)"
+	echo
+	echo "The other figures, the stacks' on ndind:"
+	echo
 	echo "| figure | min | median | max |"
 	echo "|---|---:|---:|---:|"
-	awk -F'|' '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$ROWS"
+	awk -F'|' '$1 !~ /^(ndind|pulumi): / { printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$ROWS"
 	echo
 	echo "| ratio or size | value | target |"
 	echo "|---|---:|---|"
-	echo "| warm no-change up / no-change preview | $(ratio "$warm" "$preview") | < 2 |"
+	echo "| warm no-change up / no-change preview (ndind) | $(ratio "$warm" "$preview") | < 2 |"
 	echo "| wrapper start -> containerd serving (median, s) | $start | < 2 |"
-	echo "| Pulumi cycle / plain script cycle | $(ratio "$pulumi_cycle" "$plain_cycle") | < 2 |"
+	echo "| Pulumi cycle (ndind) / plain script cycle | $(ratio "$pulumi_cycle" "$plain_cycle") | < 2 |"
+	echo "| Pulumi cycle (pulumi) / plain script cycle | $pulumi_plain | |"
 	echo "| Pulumi floor (empty program) / plain script cycle | $(ratio "$floor" "$plain_cycle") | |"
 	echo "| remote / local: up, no change | $(ratio "$rwarm" "$warm") | |"
 	echo "| remote / local: destroy | $(ratio "$rdestroy" "$ldestroy") | |"
