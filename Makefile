@@ -124,4 +124,5 @@ test-nerdctl:
 	GOTEST_FLAGS=-count=1 sh nerdctl/unit-test.sh
 
 bench: toolchain
+	@mkdir -p .state
 	@sh bench/run.sh
