@@ -39,7 +39,8 @@ write_daemon_config() {
 
 start_dockerd() {
 	log "starting dockerd (log: $STATE/dockerd.log)"
-	nohup dockerd --config-file "$STATE/daemon.json" >>"$STATE/dockerd.log" 2>&1 &
+	# A session of its own: a Ctrl-C or a kill of the shell that ran make must not take the engine with it.
+	setsid nohup dockerd --config-file "$STATE/daemon.json" >>"$STATE/dockerd.log" 2>&1 &
 	echo $! >"$STATE/dockerd.pid"
 	i=0
 	until docker info >/dev/null 2>&1; do
