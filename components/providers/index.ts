@@ -10,7 +10,7 @@ import { pulumiProviders } from "./pulumi";
 
 export interface Providers {
     readonly kind: ProviderKind;
-    /** Built by the engine's legacy builder; the tag is fixed, so the old one is dropped first. */
+    /** Built by the engine's legacy builder. Neither implementation deletes the image (it is build cache), so a new one is made before the old is dropped, and a build that gives the same image ID leaves the wrapper alone. */
     image(name: string, spec: ImageSpec, opts: pulumi.CustomResourceOptions): BuiltImage;
     /** Any change replaces it, the old one removed first (its name is fixed). */
     container(name: string, spec: ContainerSpec, opts: pulumi.CustomResourceOptions): RunningContainer;

@@ -36,7 +36,7 @@ export function ndindProviders(engine: EngineRef): Providers {
         image(name: string, spec: ImageSpec, opts: pulumi.CustomResourceOptions) {
             const { imageName, ...rest } = spec;
             const inputs: Inputs = { ...rest, name: imageName, ...engine, imageId: undefined, imageName: undefined };
-            const r = new NdindImage(TWIN_TYPES.image.ndind, name, inputs, { ...options("image", opts), deleteBeforeReplace: true });
+            const r = new NdindImage(TWIN_TYPES.image.ndind, name, inputs, options("image", opts));
             return { resource: r, imageName: r.imageName, imageId: r.imageId };
         },
         container(name: string, spec: ContainerSpec, opts: pulumi.CustomResourceOptions) {

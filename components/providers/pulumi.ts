@@ -35,7 +35,7 @@ export function pulumiProviders(engine: EngineRef, parent: pulumi.Resource): Pro
                     // BuildKit needs buildx, which the docker CLIs here lack.
                     builderVersion: "BuilderV1",
                 },
-            }, { ...withTwin("image", "pulumi", opts), provider, deleteBeforeReplace: true });
+            }, { ...withTwin("image", "pulumi", opts), provider });
             // For an image that is not pushed, repoDigest is the local image ID.
             return { resource: r, imageName: r.imageName, imageId: r.repoDigest };
         },
