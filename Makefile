@@ -30,8 +30,10 @@ PULUMI := pulumi --non-interactive --stack $(STACK)
 
 .PHONY: load registry registry-stop toolchain plugins stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched nerdctl-src nerdctl-patches test-upstream
 
+# Also the state folder, which every target that runs pulumi needs (a fresh checkout has none).
 toolchain:
 	@sh toolchain/install.sh
+	@mkdir -p .state
 
 # Asks again whether the real docker and command plugins can be installed
 # (make toolchain keeps a "cannot" answer until package.json's pins change).
@@ -124,5 +126,4 @@ test-nerdctl:
 	GOTEST_FLAGS=-count=1 sh nerdctl/unit-test.sh
 
 bench: toolchain
-	@mkdir -p .state
 	@sh bench/run.sh
