@@ -5,21 +5,26 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
-import { EngineRef } from "../engine";
+import { contextEndpoint, EngineRef } from "../engine";
 import { CommandSpec, ContainerSpec, ImageSpec } from "./specs";
 import { withTwin } from "./twins";
 import type { Providers } from "./index";
 
 export function pulumiProviders(engine: EngineRef, parent: pulumi.Resource): Providers {
-    const provider = engine.dockerHost || engine.dockerContext
+    // The docker provider reads contexts from ~/.docker whatever DOCKER_CONFIG
+    // says, so a context goes to it as the address the docker CLI resolves.
+    const host = engine.dockerContext ? contextEndpoint(engine.dockerContext) : engine.dockerHost;
+    const provider = host
         ? new docker.Provider("docker-engine", {
-            host: engine.dockerHost,
-            context: engine.dockerContext,
+            host,
             certPath: engine.dockerCertPath,
             // Never wait for a password or a host-key question: fail and say so.
-            sshOpts: engine.dockerHost?.startsWith("ssh://") ? ["-o", "BatchMode=yes"] : undefined,
+            sshOpts: host.startsWith("ssh://") ? ["-o", "BatchMode=yes"] : undefined,
         }, { parent })
         : undefined;
+    // A new engine needs the image built there: docker.Image would only see
+    // its provider updated, and keep the build of the old engine.
+    const onEngine = JSON.stringify(engine);
     return {
         kind: "pulumi",
         image(name: string, spec: ImageSpec, opts: pulumi.CustomResourceOptions) {
@@ -35,7 +40,7 @@ export function pulumiProviders(engine: EngineRef, parent: pulumi.Resource): Pro
                     // BuildKit needs buildx, which the docker CLIs here lack.
                     builderVersion: "BuilderV1",
                 },
-            }, { ...withTwin("image", "pulumi", opts), provider });
+            }, { ...withTwin("image", "pulumi", opts), provider, replacementTrigger: onEngine });
             // For an image that is not pushed, repoDigest is the local image ID.
             return { resource: r, imageName: r.imageName, imageId: r.repoDigest };
         },

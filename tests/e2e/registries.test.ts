@@ -7,7 +7,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BASE_IMAGE, BUSYBOX, must, requirePrerequisites, ROOT, run, Stack } from "./harness";
+import { BASE_IMAGE, BUSYBOX, must, PROVIDER, requirePrerequisites, ROOT, run, Stack } from "./harness";
+import { ProviderKind } from "../../components/providers/kinds";
+import { TWIN_TYPES } from "../../components/providers/twins";
+
+const TYPES = { command: TWIN_TYPES.command[PROVIDER as ProviderKind], container: TWIN_TYPES.container[PROVIDER as ProviderKind] };
 
 const id = process.pid.toString(36);
 const TESTKIT = "nerdctl-dind/testkit:bookworm";
@@ -150,8 +154,9 @@ describe("registries, mirrors, proxies, host images (end to end)", function () {
         must("docker", ["exec", s.container, "nerdctl", "run", "-d", "--name", "keeper", BUSYBOX, "sleep", "3600"]);
         configSet(s, 'registryMirrors["docker.io"].endpoints[0]', `http://${mirror.ip}:5000`);
         const preview = s.pulumi("preview", "--diff");
-        assert.match(preview, /~ ndind:index:Command: \(update\)[\s\S]*nerdctl-dind-registries-configure[\s\S]*docker\.io\/hosts\.toml/, preview);
-        assert.doesNotMatch(preview, /wrapper-container[^\n]*replace|\+- ndind:index:Container/, preview);
+        const { command, container } = TYPES;
+        assert.match(preview, new RegExp(`~ ${command}: \\(update\\)[\\s\\S]*nerdctl-dind-registries-configure[\\s\\S]*docker\\.io\\/hosts\\.toml`), preview);
+        assert.doesNotMatch(preview, new RegExp(`wrapper-container[^\\n]*replace|\\+- ${container}`), preview);
         up();
         assert.strictEqual(wrapperId(s), before, "the wrapper was replaced");
         const hosts = s.exec("cat", "/etc/containerd/certs.d/docker.io/hosts.toml").out;
