@@ -9,7 +9,6 @@ import { ndindProviders } from "./ndind";
 import { pulumiProviders } from "./pulumi";
 
 export interface Providers {
-    readonly kind: ProviderKind;
     /** Built by the engine's legacy builder. Neither implementation deletes the image (it is build cache), so a new one is made before the old is dropped, and a build that gives the same image ID leaves the wrapper alone. */
     image(name: string, spec: ImageSpec, opts: pulumi.CustomResourceOptions): BuiltImage;
     /** Any change replaces it, the old one removed first (its name is fixed). */

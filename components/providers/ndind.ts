@@ -32,7 +32,6 @@ export function ndindProviders(engine: EngineRef): Providers {
     const options = (kind: "image" | "container" | "command", opts: pulumi.CustomResourceOptions) =>
         ({ ...withTwin(kind, "ndind", opts), version: PLUGIN_VERSION });
     return {
-        kind: "ndind",
         image(name: string, spec: ImageSpec, opts: pulumi.CustomResourceOptions) {
             const { imageName, ...rest } = spec;
             const inputs: Inputs = { ...rest, name: imageName, ...engine, imageId: undefined, imageName: undefined };

@@ -26,7 +26,6 @@ export function pulumiProviders(engine: EngineRef, parent: pulumi.Resource): Pro
     // its provider updated, and keep the build of the old engine.
     const onEngine = JSON.stringify(engine);
     return {
-        kind: "pulumi",
         image(name: string, spec: ImageSpec, opts: pulumi.CustomResourceOptions) {
             // docker.Image sends the whole context minus .dockerignore and
             // hashes it; contextPaths and contentHash are for ndind.
