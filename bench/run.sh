@@ -56,15 +56,6 @@ measure() {
 
 median() { awk -F'|' -v n="$1" '$1 == n { print $3 }' "$ROWS"; }
 
-# NAME VERSION: whether this PULUMI_HOME has that resource plugin.
-PLUGINS=$(pulumi plugin ls --json)
-has_plugin() {
-	echo "$PLUGINS" | node -e '
-		const [name, version] = process.argv.slice(1);
-		const list = JSON.parse(require("fs").readFileSync(0, "utf8")) ?? [];
-		process.exit(list.some((p) => p.kind === "resource" && p.name === name && p.version === version) ? 0 : 1);' "$1" "$2"
-}
-
 # Probes, polled with no sleeps, given up after a minute.
 poll() { echo "timeout 60 sh -c 'until docker exec $WRAPPER $1 >/dev/null 2>&1; do :; done'"; }
 SERVING=$(poll "ctr version")
@@ -90,15 +81,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The pins of package.json: the plugins the pulumi implementation runs on.
-DOCKER_PIN=$(npm_pin @pulumi/docker)
-COMMAND_PIN=$(npm_pin @pulumi/command)
+# The plugins the pulumi implementation runs on, at package.json's pins.
+real=$(real_plugins)
+pins=$(plugins_words "$real")
 with_pulumi=
-if has_plugin docker "$DOCKER_PIN" && has_plugin command "$COMMAND_PIN"; then
+if plugins_installed "$real"; then
 	with_pulumi=1
-	log "bench: resource plugins docker $DOCKER_PIN and command $COMMAND_PIN found: measuring ndind and pulumi"
+	log "bench: resource plugins $pins found: measuring ndind and pulumi"
 else
-	log "bench: resource plugins docker $DOCKER_PIN and command $COMMAND_PIN not both in ${PULUMI_HOME:-~/.pulumi}: the pulumi column says so"
+	log "bench: resource plugins $pins not both in ${PULUMI_HOME:-~/.pulumi}: the pulumi column says so"
 fi
 # What else loads this machine (other stacks, tests): noted, not prevented.
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -232,7 +223,7 @@ pulumi_plain="not installed here"
 	echo
 	echo "Measured by \`make bench\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, kernel $(uname -r),"
 	echo "Docker $(docker version -f '{{.Server.Version}}'), Pulumi $(pulumi version); $RUNS runs per figure, seconds."
-	echo "PULUMI_HOME ${PULUMI_HOME:-~/.pulumi}: resource plugins docker $DOCKER_PIN and command $COMMAND_PIN" \
+	echo "PULUMI_HOME ${PULUMI_HOME:-~/.pulumi}: resource plugins $pins" \
 		"$([ -n "$with_pulumi" ] && echo installed || echo "not both installed"), ndind $(cat provider/VERSION) installed."
 	echo "Beside this run: load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end;" \
 		"$ps_start containers running on the engine at the start, $(docker ps -q | wc -l) at the end (others' included)."

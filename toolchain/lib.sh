@@ -56,8 +56,7 @@ PLUGINS_STATE=$PULUMI_HOME_DIR/nerdctl-dind-plugins
 # The real providers the `pulumi` implementation needs, as "name version"
 # lines, at the versions package.json pins their npm SDKs to.
 real_plugins() {
-	node -p "const d = require('$NDIND_ROOT/package.json').dependencies;
-		['docker', 'command'].map((n) => n + ' ' + d['@pulumi/' + n]).join('\\n')"
+	printf 'docker %s\ncommand %s\n' "$(npm_pin @pulumi/docker)" "$(npm_pin @pulumi/command)"
 }
 
 # For the lines of real_plugins: the state file's key ("docker-4.11.0
