@@ -1,9 +1,10 @@
-# The wrapper image: a base (Alpine 3.18 by default; the tests pass an offline
-# Debian base), the pinned bundle built by nerdctl/build.sh, and scripts/.
-ARG BASE_IMAGE=alpine:3.18
+# The wrapper image: a base (Alpine or Debian family; make stack picks one per
+# stack), the pinned bundle built by nerdctl/build.sh, and scripts/. The
+# bundle brings every tool the scripts run beyond a shell and its utilities
+# (iptables of both backends, nft, conntrack, ip, curl), so nothing is
+# installed here and the build needs no network.
+ARG BASE_IMAGE=alpine:3.23
 FROM ${BASE_IMAGE}
-COPY scripts/install-packages.sh /scripts/install-packages.sh
-RUN /scripts/install-packages.sh
 ARG BUNDLE
 COPY nerdctl/out/${BUNDLE}/ /
 COPY scripts/ /scripts/

@@ -18,6 +18,9 @@ export const registriesReport = env.registriesReport;
 export const images = env.imagesText;
 export const imageList = env.images;
 export const hostReport = env.hostReport;
+/** What verify proved: an inner container started and its published port answered. */
+export const probe = env.probe;
+export const iptablesBackend = env.iptablesBackend;
 /** The variables that point docker at the stack's engine (empty: the local one); no secrets, only paths. */
 export const dockerEnv = Object.entries(engineEnv(settings.engine.ref)).map(([k, v]) => `${k}=${v}`).join(" ");
 const prefix = dockerEnv ? `${dockerEnv} ` : "";

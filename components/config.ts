@@ -8,6 +8,9 @@ import { cacheDir, contextEndpoint, Engine, isRemoteAddress, probeEngine, TlsMat
 import { ImageSources, parseImageSources, RawImageSources } from "./registry-settings";
 import { PROVIDER_KINDS, ProviderKind } from "./providers/kinds";
 
+export const IPTABLES_BACKENDS = ["auto", "legacy", "nft"] as const;
+export type IptablesBackend = typeof IPTABLES_BACKENDS[number];
+
 export interface Versions {
     containerd: string;
     runc: string;
@@ -38,6 +41,8 @@ export interface Settings {
     preload: string[];
     destroyDeletesStorage: boolean;
     privileged: boolean;
+    /** How the wrapper picks its iptables backend: by trying each (auto), or the one named. */
+    iptablesBackend: IptablesBackend;
     /** Where every docker call goes; storageDir is a folder on that engine's host. */
     engine: Engine;
     /** tcp:// engines: the client certificate, CA and key (secrets; written to a private folder at run time). */
@@ -61,6 +66,7 @@ export interface RawSettings extends RawImageSources {
     preload?: unknown;
     destroyDeletesStorage?: unknown;
     privileged?: unknown;
+    iptablesBackend?: unknown;
     dockerHost?: unknown;
     dockerContext?: unknown;
     dockerTlsCa?: unknown;
@@ -142,14 +148,21 @@ export function parseSettings(raw: RawSettings, project: string, stack: string, 
     const preload = checkPreload(list("preload", raw.preload), projectRoot, key("preload"), problems);
     const destroyDeletesStorage = bool("destroyDeletesStorage", raw.destroyDeletesStorage ?? false);
     const privileged = bool("privileged", raw.privileged ?? true);
+    const iptablesBackend = checkIptablesBackend(str("iptablesBackend", raw.iptablesBackend ?? "auto"), key("iptablesBackend"), problems);
     const sources = parseImageSources(raw, key, (n) => (raw.secretKeys ?? []).includes(key(n)), problems);
 
     if (problems.length > 0) throw new SettingsError(problems);
     return Object.freeze({
         project, stack, projectRoot, provider, baseImage, versions: Object.freeze(versions), nerdctlPatches, buildkit, storageDir,
         ports: Object.freeze(ports) as PortMapping[], preload: Object.freeze(preload) as string[],
-        destroyDeletesStorage, privileged, engine: Object.freeze(engine), tls, sources: deepFreeze(sources),
+        destroyDeletesStorage, privileged, iptablesBackend, engine: Object.freeze(engine), tls, sources: deepFreeze(sources),
     });
+}
+
+function checkIptablesBackend(value: string, key: string, problems: string[]): IptablesBackend {
+    if ((IPTABLES_BACKENDS as readonly string[]).includes(value)) return value as IptablesBackend;
+    problems.push(`${key} is "${value}": give auto (the wrapper tries each backend), legacy or nft`);
+    return "auto";
 }
 
 /** Chosen once, by `make stack`, when the stack is made: a flip replaces every resource. */
@@ -337,6 +350,7 @@ export function loadSettings(projectRoot: string): Settings {
         preload: config.getObject<unknown>("preload"),
         destroyDeletesStorage: config.getObject<unknown>("destroyDeletesStorage"),
         privileged: config.getObject<unknown>("privileged"),
+        iptablesBackend: config.get("iptablesBackend"),
         dockerHost: config.get("dockerHost"),
         dockerContext: config.get("dockerContext"),
         dockerTlsCa: config.get("dockerTlsCa"),

@@ -14,7 +14,6 @@ import { NerdctlFromSource } from "./nerdctl-source";
 import { containerName, imageName, SHARED_NETWORK } from "./names";
 import { HostImages } from "./host-images";
 import { Registries } from "./registries";
-import { proxyBuildArgs } from "./image";
 import { providersFor } from "./providers";
 
 export class NerdctlEnvironment extends pulumi.ComponentResource {
@@ -29,6 +28,8 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
     readonly imagesText: pulumi.Output<string>;
     readonly images: pulumi.Output<ImageEntry[]>;
     readonly hostReport: pulumi.Output<string>;
+    readonly probe: pulumi.Output<string>;
+    readonly iptablesBackend: pulumi.Output<string>;
 
     constructor(name: string, s: Settings, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:NerdctlEnvironment", name, {}, opts);
@@ -41,7 +42,6 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         }, parent);
         const image = new WrapperImage(`${name}-image`, {
             providers, projectRoot: s.projectRoot, name: imageName(s.stack), baseImage: s.baseImage, bundle, engine: s.engine,
-            proxyArgs: proxyBuildArgs(s.sources),
         }, parent);
         const storage = new Storage(`${name}-storage`, {
             providers, dir: s.storageDir, owner: `${s.project}/${s.stack}`, deleteOnDestroy: s.destroyDeletesStorage,
@@ -50,7 +50,7 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         // A remote engine's host cannot see local tarballs: prepare streams them instead.
         const wrapper = new Wrapper(`${name}-wrapper`, {
             providers, name: wrapperName, image: image.imageId, storage, ports: s.ports, preload: s.engine.remote ? [] : s.preload,
-            privileged: s.privileged, network: s.sources.localRegistry ? SHARED_NETWORK : undefined,
+            privileged: s.privileged, iptablesBackend: s.iptablesBackend, network: s.sources.localRegistry ? SHARED_NETWORK : undefined,
         }, parent);
         if (bundle.fromSource) {
             new NerdctlFromSource(`${name}-nerdctl-src`, {
@@ -86,6 +86,8 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         this.imagesText = verify.imagesText;
         this.images = verify.images;
         this.hostReport = report.text;
+        this.probe = verify.probe;
+        this.iptablesBackend = verify.iptablesBackend;
         this.registerOutputs({
             containerName: this.containerName, imageName: this.imageName, imageId: this.imageId,
             storageDir: this.storageDir, images: this.images,

@@ -1,5 +1,7 @@
 // The wrapper image: ./dockerfile on the base image, with the bundle and
-// scripts/. It is rebuilt exactly when one of those changes: the content hash
+// scripts/. Nothing is fetched while it builds (the bundle brings every tool
+// the wrapper runs), so it needs no network and no proxy, and a proxy change
+// leaves it, and the wrapper, as they are. It is rebuilt exactly when one of those changes: the content hash
 // covers the dockerfile, every file in scripts/, the base image's name and the
 // bundle folder key (the versions and the patch series; built from nerdctl/src,
 // only that: edits there reach the wrapper through the NerdctlFromSource step).
@@ -12,7 +14,6 @@ import { Providers } from "./providers";
 import { BuiltImage } from "./providers/specs";
 import { Engine } from "./engine";
 import { copyBaseImage } from "./base-image";
-import { ImageSources } from "./registry-settings";
 
 export interface WrapperImageArgs {
     providers: Providers;
@@ -21,8 +22,6 @@ export interface WrapperImageArgs {
     baseImage: string;
     bundle: Bundle;
     engine: Engine;
-    /** HTTP_PROXY and friends: Docker's predefined build args, never kept in the image; not part of the content hash. */
-    proxyArgs: Record<string, pulumi.Input<string>>;
 }
 
 export class WrapperImage extends pulumi.ComponentResource {
@@ -42,25 +41,13 @@ export class WrapperImage extends pulumi.ComponentResource {
             context: args.projectRoot,
             contextPaths: ["dockerfile", "scripts", path.join("nerdctl", "out", args.bundle.dirKey)],
             dockerfile: "dockerfile",
-            buildArgs: { ...buildArgs, ...args.proxyArgs },
+            buildArgs,
             contentHash: contentHash(args.projectRoot, buildArgs),
         }, { parent: this, dependsOn: [args.bundle.build.resource, ...before] });
         this.imageName = this.image.imageName;
         this.imageId = this.image.imageId;
         this.registerOutputs({ imageName: this.imageName, imageId: this.imageId });
     }
-}
-
-/** The proxy settings as build args; a secret when a URL carries credentials. */
-export function proxyBuildArgs(s: ImageSources): Record<string, pulumi.Input<string>> {
-    const args: Record<string, pulumi.Input<string>> = {};
-    const add = (name: string, value: string) => {
-        if (value) args[name] = s.proxyHasCredentials && name !== "NO_PROXY" ? pulumi.secret(value) : value;
-    };
-    add("HTTP_PROXY", s.proxy.httpProxy);
-    add("HTTPS_PROXY", s.proxy.httpsProxy);
-    if (s.proxy.httpProxy || s.proxy.httpsProxy) add("NO_PROXY", s.proxy.noProxy);
-    return args;
 }
 
 export function contentHash(root: string, buildArgs: Record<string, string>): string {

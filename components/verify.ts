@@ -1,5 +1,6 @@
 // Runs scripts/verify.sh in the wrapper: fails the update unless containerd
-// serves, and turns `nerdctl images` into stack outputs.
+// serves and an inner container starts with a published port that answers,
+// and turns the probe, the iptables backend and `nerdctl images` into outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { Providers } from "./providers";
 import { HostCommand } from "./providers/specs";
@@ -24,6 +25,8 @@ export class Verify extends pulumi.ComponentResource {
     readonly run: HostCommand;
     readonly imagesText: pulumi.Output<string>;
     readonly images: pulumi.Output<ImageEntry[]>;
+    readonly probe: pulumi.Output<string>;
+    readonly iptablesBackend: pulumi.Output<string>;
 
     constructor(name: string, args: VerifyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Verify", name, {}, opts);
@@ -37,17 +40,36 @@ export class Verify extends pulumi.ComponentResource {
         const parsed = this.run.stdout.apply(parseVerifyOutput);
         this.imagesText = parsed.apply((p) => p.text);
         this.images = parsed.apply((p) => p.images);
-        this.registerOutputs({ imagesText: this.imagesText, images: this.images });
+        this.probe = parsed.apply((p) => p.probe);
+        this.iptablesBackend = parsed.apply((p) => p.iptablesBackend);
+        this.registerOutputs({ imagesText: this.imagesText, images: this.images, probe: this.probe, iptablesBackend: this.iptablesBackend });
     }
 }
 
-/** Splits verify.sh's output: a table under "### images", JSON lines under "### json". */
-export function parseVerifyOutput(stdout: string): { text: string; images: ImageEntry[] } {
-    const [, afterImages = ""] = stdout.split("### images\n");
-    const [text, json = ""] = afterImages.split("### json\n");
-    const images = json.split("\n").filter((l) => l.trim().startsWith("{")).map((line) => {
+export interface VerifyOutput {
+    /** The probe's line: an inner container started and its published port answered. */
+    probe: string;
+    /** The iptables backend the wrapper chose: legacy or nft. */
+    iptablesBackend: string;
+    text: string;
+    images: ImageEntry[];
+}
+
+/** Splits verify.sh's output: sections under "### name" markers. */
+export function parseVerifyOutput(stdout: string): VerifyOutput {
+    const sections: Record<string, string> = {};
+    for (const part of stdout.split(/^### /m).slice(1)) {
+        const nl = part.indexOf("\n");
+        sections[part.slice(0, nl < 0 ? part.length : nl).trim()] = nl < 0 ? "" : part.slice(nl + 1);
+    }
+    const images = (sections.json ?? "").split("\n").filter((l) => l.trim().startsWith("{")).map((line) => {
         const o = JSON.parse(line) as Record<string, string>;
         return { repository: o.Repository, tag: o.Tag, id: o.ID, size: o.Size };
     });
-    return { text: text.trimEnd(), images };
+    return {
+        probe: (sections.probe ?? "").trim(),
+        iptablesBackend: (sections.iptables ?? "").trim(),
+        text: (sections.images ?? "").trimEnd(),
+        images,
+    };
 }

@@ -3,7 +3,7 @@
 // wrapper -> inner container).
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { PortMapping } from "./config";
+import { IptablesBackend, PortMapping } from "./config";
 import { Storage } from "./storage";
 import { Providers } from "./providers";
 import { ContainerSpec, MountSpec, RunningContainer } from "./providers/specs";
@@ -16,6 +16,7 @@ export interface WrapperArgs {
     ports: PortMapping[];
     preload: string[];
     privileged: boolean;
+    iptablesBackend: IptablesBackend;
     /** A user-defined Docker network to join (the shared local registry's), else the default bridge. */
     network?: string;
 }
@@ -46,6 +47,8 @@ export function containerSpec(args: WrapperArgs): ContainerSpec {
         name: args.name,
         image: args.image,
         hostname: args.name,
+        // Read by scripts/entry.sh at every start: a change replaces the wrapper.
+        envs: [`NDIND_IPTABLES=${args.iptablesBackend}`],
         ...(args.network ? { networkMode: args.network } : {}),
         privileged: args.privileged,
         ...(args.privileged ? {} : UNPRIVILEGED),

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Builds the bundle (static linux/amd64 containerd, runc, CNI plugins, our
-# patched nerdctl, tini and BuildKit) as a root overlay in nerdctl/out/ and
+# patched nerdctl, tini and BuildKit; iptables, nft, conntrack, ip and curl
+# with their own libraries (tools.sh); the probe's image (probe-image.sh)) as
+# a root overlay in nerdctl/out/ and
 # prints that folder's name as the last stdout line; logs go to stderr.
 # Usage: dir=nerdctl/out/$(nerdctl/build.sh)
 # With --key it only prints the KEY (nothing is downloaded or built); with
@@ -38,8 +40,12 @@ true | false) ;;
 esac
 
 ntag=$("$here/source.sh" --tag)
+# The tools and the probe image follow Debian's packages of this release, and
+# the scripts that make them.
+TOOLS_KEY=$(cat "$here/tools.sh" "$here/probe-image.sh" | cksum | cut -d' ' -f1)
 KEY=containerd-${CONTAINERD_VERSION}_runc-${RUNC_VERSION}_cni-${CNI_PLUGINS_VERSION}_nerdctl-${NERDCTL_VERSION}-${ntag}_tini-$TINI_VERSION
 [ "${NDIND_BUILDKIT:-true}" = false ] || KEY=${KEY}_buildkit-$BUILDKIT_VERSION
+KEY=${KEY}_tools-$TOOLS_KEY
 # Built from nerdctl/src, every edit has its own KEY (so the bundle step runs
 # again) but the folders and the nerdctl component are one, rebuilt in place.
 case $ntag in
@@ -240,6 +246,8 @@ case $ntag in src-*) nstamp=$ntag ;; *) nstamp= ;; esac
 component "$nname" build_nerdctl "$nstamp"
 component "tini-$TINI_VERSION" build_tini
 [ "${NDIND_BUILDKIT:-true}" = false ] || component "buildkit-$BUILDKIT_VERSION" build_buildkit
+component "tools-$TOOLS_KEY" "$here/tools.sh"
+component "probe-image-$TOOLS_KEY" "$here/probe-image.sh"
 
 # The bundle and its copy appear by rename, so an existing one is complete.
 bundle=$NDIND_CACHE/bundle/$DIRKEY
@@ -253,6 +261,8 @@ if [ ! -d "$bundle" ] || [ -n "$rebuilt" ] || ! grep -qx "NERDCTL_PATCHES=$ntag"
 		"$b/$nname/bin/nerdctl" "$b/tini-$TINI_VERSION/bin/tini" "$t/usr/local/bin/"
 	[ "${NDIND_BUILDKIT:-true}" = false ] || cp -l "$b/buildkit-$BUILDKIT_VERSION/bin/"* "$t/usr/local/bin/"
 	cp -l "$b/cni-plugins-$CNI_PLUGINS_VERSION/bin/"* "$t/opt/cni/bin/"
+	# Root overlays: their folders as they are.
+	cp -Rl "$b/tools-$TOOLS_KEY/bin/." "$b/probe-image-$TOOLS_KEY/bin/." "$t/"
 	cat >"$t/usr/local/share/nerdctl-dind/VERSIONS" <<-EOF
 		CONTAINERD_VERSION=$CONTAINERD_VERSION
 		RUNC_VERSION=$RUNC_VERSION
@@ -261,6 +271,7 @@ if [ ! -d "$bundle" ] || [ -n "$rebuilt" ] || ! grep -qx "NERDCTL_PATCHES=$ntag"
 		NERDCTL_PATCHES=$ntag
 		TINI_VERSION=$TINI_VERSION
 		BUILDKIT_VERSION=$([ "${NDIND_BUILDKIT:-true}" = false ] && echo none || echo "$BUILDKIT_VERSION")
+		IPTABLES_VERSION=$(cat "$b/tools-$TOOLS_KEY/bin/usr/local/lib/nerdctl-dind/.iptables-version")
 	EOF
 	rm -rf "$bundle"
 	mv -T "$t" "$bundle"

@@ -5,7 +5,7 @@
 // gone, so the next `up` recreates it; another image: recorded, so the next
 // diff replaces it).
 //
-// Inputs: name, image (an image ID, or a name), hostname?, privileged?,
+// Inputs: name, image (an image ID, or a name), hostname?, envs? [NAME=VALUE], privileged?,
 // capabilities? {adds?, drops?}, securityOpts?, cgroupnsMode? (private |
 // host), init?, restart? (no | on-failure | always | unless-stopped), tmpfs?
 // (target -> options), mounts? [{type: bind, source, target, readOnly?}],
@@ -31,6 +31,7 @@ var containerShape = object(withEngine(map[string]shape{
 	"name":         aString,
 	"image":        aString,
 	"hostname":     aString,
+	"envs":         stringList,
 	"privileged":   aBool,
 	"capabilities": object(map[string]shape{"adds": stringList, "drops": stringList}),
 	"securityOpts": stringList,
@@ -101,6 +102,9 @@ func runArgs(in resource.PropertyMap) []string {
 		}
 	}
 	opt("--hostname", str(in, "hostname"))
+	for _, e := range strList(in, "envs") {
+		opt("--env", e)
+	}
 	flag("--privileged", boolean(in, "privileged"))
 	caps := obj(in, "capabilities")
 	for _, c := range strList(caps, "adds") {

@@ -134,7 +134,7 @@ func TestImageDiff(t *testing.T) {
 // containerInputs: what the wrapper asks for.
 func containerInputs() resource.PropertyMap {
 	return resource.NewPropertyMapFromMap(map[string]interface{}{
-		"name": "nerdctl-dind-dev", "image": "sha256:1", "hostname": "nerdctl-dind-dev",
+		"name": "nerdctl-dind-dev", "image": "sha256:1", "hostname": "nerdctl-dind-dev", "envs": []interface{}{"NDIND_IPTABLES=nft"},
 		"privileged": false, "capabilities": map[string]interface{}{"adds": []interface{}{"SYS_ADMIN", "NET_ADMIN"}, "drops": []interface{}{}},
 		"securityOpts": []interface{}{"seccomp=unconfined", "apparmor=unconfined"},
 		"cgroupnsMode": "private", "init": true, "restart": "unless-stopped",
@@ -225,7 +225,7 @@ func TestDiffResponse(t *testing.T) {
 }
 
 func TestRunArgs(t *testing.T) {
-	want := "run -d --name nerdctl-dind-dev --hostname nerdctl-dind-dev --cap-add SYS_ADMIN --cap-add NET_ADMIN " +
+	want := "run -d --name nerdctl-dind-dev --hostname nerdctl-dind-dev --env NDIND_IPTABLES=nft --cap-add SYS_ADMIN --cap-add NET_ADMIN " +
 		"--security-opt seccomp=unconfined --security-opt apparmor=unconfined --cgroupns private --init --restart unless-stopped " +
 		"--tmpfs /run:rw,exec,mode=755 --tmpfs /tmp " +
 		"--mount type=bind,source=/data/containerd,target=/var/lib/containerd --mount type=bind,source=/preload/a.tar,target=/preload/a.tar,readonly " +
@@ -297,7 +297,7 @@ func TestCheck(t *testing.T) {
 		"mounts[1].target: is required",
 		"mounts[1].type: must be bind",
 		"options: is not an input (the inputs: capabilities, cgroupnsMode, dockerCertPath, dockerContext, dockerHost, " +
-			"healthcheck, hostname, image, init, labels, mounts, name, networkMode, ports, privileged, restart, securityOpts, tmpfs)",
+			"envs, healthcheck, hostname, image, init, labels, mounts, name, networkMode, ports, privileged, restart, securityOpts, tmpfs)",
 		"ports[0].protocol: must be tcp or udp",
 		"ports[1].external: must be a port number, 1 to 65535",
 		"restart: must be no, on-failure, always or unless-stopped",

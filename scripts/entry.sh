@@ -11,46 +11,82 @@ share_mounts() {
 	mount --make-rshared /
 }
 
-# cgroup v2 forbids processes in a cgroup that delegates controllers, so move
-# ours into /init first (moby hack/dind does the same). v1 with a private
-# cgroup namespace needs nothing.
+# cgroup v2 forbids processes in a cgroup that delegates controllers, so ours
+# move into /init first (moby hack/dind does the same), then every controller
+# is delegated to the inner containers. A `docker exec` that lands between
+# the move and the write puts a process back in the root and fails the write
+# with EBUSY, so both are tried again. v1 with a private cgroup namespace
+# needs nothing.
 fix_cgroup() {
-	[ -f /sys/fs/cgroup/cgroup.controllers ] || return 0
+	if [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
+		log "cgroup v1: nothing to move"
+		return 0
+	fi
 	mkdir -p /sys/fs/cgroup/init
-	xargs -rn1 </sys/fs/cgroup/cgroup.procs >/sys/fs/cgroup/init/cgroup.procs 2>/dev/null || :
-	sed -e 's/ / +/g' -e 's/^/+/' </sys/fs/cgroup/cgroup.controllers \
-		>/sys/fs/cgroup/cgroup.subtree_control
+	tries=0
+	until {
+		xargs -rn1 </sys/fs/cgroup/cgroup.procs >/sys/fs/cgroup/init/cgroup.procs 2>/dev/null || :
+		sed -e 's/ / +/g' -e 's/^/+/' </sys/fs/cgroup/cgroup.controllers \
+			>/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+	}; do
+		tries=$((tries + 1))
+		[ "$tries" -lt 50 ] || die "cgroup v2: could not delegate controllers after $tries tries"
+		sleep 0.1
+	done
+	log "cgroup v2: processes in /init, controllers delegated: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 }
 
-# One iptables backend for containerd, CNI and every nerdctl call, chosen once
-# (dind: legacy if legacy tables are already in use here; kind counts rules).
-# NDIND_IPTABLES=legacy|nft forces it. The choice is linked into /usr/local/sbin,
-# first on every PATH we set.
+# One iptables backend for containerd, CNI and every nerdctl call, chosen
+# once per start by trying each for real: the backend that already holds
+# rules here first (Docker's own rules in this namespace tell which one the
+# host uses; kind counts them too), then whichever can open the nat table,
+# legacy before nft when both can. NDIND_IPTABLES=legacy|nft (the stack's
+# iptablesBackend setting) skips the choice, not the check. The choice is
+# linked into /usr/local/sbin, first on every PATH we set; the bundle brings
+# both backends, so the base image's iptables never matters.
 select_iptables() {
-	mode=${NDIND_IPTABLES:-}
-	if [ -z "$mode" ]; then
-		if [ -s /proc/net/ip_tables_names ] && [ "$(iptables_for legacy)" ]; then
-			mode=legacy
-		elif [ "$(iptables_for nft)" ] && "$(iptables_for nft)" -t nat -L >/dev/null 2>&1; then
-			mode=nft
-		else
-			mode=legacy
+	wanted=${NDIND_IPTABLES:-auto}
+	why=
+	case $wanted in
+	legacy | nft) order=$wanted why="set by iptablesBackend" ;;
+	auto)
+		legacy_rules=$(rule_count legacy)
+		nft_rules=$(rule_count nft)
+		if [ "$nft_rules" -gt "$legacy_rules" ]; then order="nft legacy"; else order="legacy nft"; fi
+		why="auto; rules present: legacy $legacy_rules, nft $nft_rules"
+		;;
+	*) die "NDIND_IPTABLES is '$wanted': give auto, legacy or nft" ;;
+	esac
+	mode=none
+	for b in $order; do
+		if err=$(xtables "$b" iptables -t nat -S 2>&1 >/dev/null); then
+			mode=$b
+			break
 		fi
-	fi
-	multi=$(iptables_for "$mode")
-	[ -n "$multi" ] || die "no iptables-$mode in this image"
+		why="$why; $b cannot open the nat table: $(echo "$err" | grep -v '^$' | tail -n 1)"
+	done
+	# With no working backend the first candidate is linked all the same, so
+	# every later error names what failed; verify and the health check refuse.
+	link=${mode#none}
+	link=${link:-${order%% *}}
 	for tool in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
-		ln -sf "$multi" "/usr/local/sbin/$tool"
+		ln -sf "xtables-$link-multi" "/usr/local/sbin/$tool"
 	done
 	echo "$mode" >"$NDIND_RUN/iptables-backend"
-	log "iptables backend: $mode ($multi)"
+	echo "$why" >"$NDIND_RUN/iptables-choice"
+	log "iptables backend: $mode ($why)"
 }
 
-# Path of the xtables multi-call binary for backend $1, empty if absent.
-iptables_for() {
-	for bin in "/usr/sbin/xtables-$1-multi" "/sbin/xtables-$1-multi"; do
-		[ -x "$bin" ] && { echo "$bin"; return 0; }
-	done
+# BACKEND APPLET ARGS...: runs an iptables applet of one backend.
+xtables() {
+	b=$1
+	shift
+	"/usr/local/sbin/xtables-$b-multi" "$@"
+}
+
+# Rules of both families in backend $1, 0 when it cannot list them.
+rule_count() {
+	{ xtables "$1" iptables-save; xtables "$1" ip6tables-save; } 2>/dev/null | grep -c '^-' || :
 }
 
 # Inner tasks that died with the wrapper never ran their CNI teardown, so
@@ -123,6 +159,37 @@ wrap_nerdctl() {
 	ln -sf /scripts/nerdctl.sh /usr/local/sbin/nerdctl
 }
 
+# Inner containers take the wrapper's MTU (that of its default route's
+# interface): on a smaller link (cloud, VPN: 1460, 1400) full-size inner
+# packets would be dropped and TLS stalls. nerdctl makes its default network
+# on first use, without an MTU; here nerdctl makes it first, with the same
+# name, label and subnet, and the MTU. A restart on a link with another MTU
+# makes it again (no inner container is running at this point).
+default_network() {
+	iface=$(awk '$2 == "00000000" { print $1; exit }' /proc/net/route)
+	mtu=$(cat "/sys/class/net/${iface:-none}/mtu" 2>/dev/null || :)
+	[ -n "$mtu" ] || { log "no default route: the default network keeps nerdctl's MTU"; return 0; }
+	echo "$mtu" >"$NDIND_RUN/mtu"
+	conf=/etc/cni/net.d/nerdctl-bridge.conflist
+	if grep -q "\"mtu\": $mtu," "$conf" 2>/dev/null; then
+		log "default network: MTU $mtu (from $iface, as before)"
+		return 0
+	fi
+	rm -f "$conf"
+	/usr/local/bin/nerdctl network create --label nerdctl/default-network=true \
+		--subnet 10.4.0.0/24 -o "mtu=$mtu" bridge >/dev/null
+	log "default network: MTU $mtu (from $iface)"
+}
+
+# The health check reports what this start's probe found: a wrapper that
+# comes back on a host whose kernel changed would otherwise serve
+# `nerdctl images` while no container can start.
+probe_at_start() {
+	wait_for_containerd 120
+	/scripts/probe.sh --record >>/var/log/probe.log 2>&1 || :
+	log "probe at start: $(cat "$NDIND_RUN/probe")"
+}
+
 # The daemons, each under its own supervisor; the entry script waits for
 # them and passes SIGTERM on.
 supervise_all() {
@@ -146,5 +213,7 @@ select_iptables
 reset_cni_state
 configure_containerd
 wrap_nerdctl
+default_network
+probe_at_start &
 log "/scripts/entry.sh finished; supervising containerd$(command -v buildkitd >/dev/null && echo ' and buildkitd')"
 supervise_all

@@ -62,6 +62,8 @@ export interface ContainerSpec {
     /** An image ID, so a rebuilt image replaces the container. */
     image: pulumi.Input<string>;
     hostname: string;
+    /** NAME=VALUE for the entry script. */
+    envs: string[];
     privileged: boolean;
     /** Only without privileged: what it is given instead. */
     capabilities?: CapabilitiesSpec;

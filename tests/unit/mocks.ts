@@ -29,6 +29,10 @@ const COMMANDS = PROVIDER_KINDS.map((k) => TYPES[k].command);
 export const IMAGE_ID = `sha256:${"ab".repeat(32)}`;
 
 export const VERIFY_STDOUT = [
+    "### probe",
+    "ok: an inner container started on the default network (MTU 1500) and answered on 172.17.0.2:39001 (iptables legacy)",
+    "### iptables",
+    "legacy",
     "### images",
     "REPOSITORY    TAG      IMAGE ID        CREATED          PLATFORM       SIZE       BLOB SIZE",
     "busybox       ndind    0123456789ab    2 minutes ago    linux/amd64    2.0 MiB    1.0 MiB",

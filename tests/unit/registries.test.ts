@@ -2,9 +2,7 @@
 // files the registries step writes into the wrapper. No engine needed.
 import * as assert from "assert";
 import { parseSettings, RawSettings, SettingsError } from "../../components/config";
-import * as pulumi from "@pulumi/pulumi";
 import { hostImageIds } from "../../components/host-images";
-import { proxyBuildArgs } from "../../components/image";
 import { hostsFiles, renderConfig } from "../../components/registries";
 import { ImageSources } from "../../components/registry-settings";
 import { PROJECT_ROOT, stackDefaults } from "./mocks";
@@ -174,19 +172,5 @@ describe("registry files in the wrapper", () => {
         const { plain, secret } = renderConfig(parse({ httpsProxy: "http://10.0.0.9:8888" }), "nerdctl-dind");
         assert.strictEqual(secret, "");
         assert.match(plain, /HTTPS_PROXY='http:\/\/10.0.0.9:8888'/);
-    });
-});
-
-describe("proxy build args", () => {
-    it("are Docker's predefined names, plain without credentials", () => {
-        assert.deepStrictEqual(proxyBuildArgs(parse({ httpProxy: "http://10.0.0.9:8888", noProxy: "localhost" })),
-            { HTTP_PROXY: "http://10.0.0.9:8888", NO_PROXY: "localhost" });
-        assert.deepStrictEqual(proxyBuildArgs(parse({})), {});
-    });
-
-    it("are secrets when a URL carries credentials", async () => {
-        const args = proxyBuildArgs(parse({ httpsProxy: "http://bob:hunter2@10.0.0.9:8888" }));
-        assert.ok(pulumi.Output.isInstance(args.HTTPS_PROXY));
-        assert.strictEqual(await pulumi.isSecret(args.HTTPS_PROXY as pulumi.Output<string>), true);
     });
 });
