@@ -187,6 +187,21 @@ check_cgroup() {
 	else
 		report OK cgroup "$version; controllers: $want"
 	fi
+	# In the wrapper on v2, entry.sh moved its processes to /init so that the
+	# root can hand every controller down to the inner containers.
+	if [ "$version" = v2 ] && [ -d /sys/fs/cgroup/init ]; then
+		delegated=$(cat /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || :)
+		undelegated=
+		for c in $have; do
+			case " $delegated " in *" $c "*) ;; *) undelegated="$undelegated${undelegated:+ }$c" ;; esac
+		done
+		if [ -z "$undelegated" ]; then
+			report OK "cgroup delegation" "wrapper processes in /init; delegated to inner containers: $delegated"
+		else
+			report WARN "cgroup delegation" "not delegated: $undelegated (delegated: ${delegated:-none})" \
+				"restart the wrapper (docker restart), which delegates them again"
+		fi
+	fi
 	[ -n "$DOCKER_INFO" ] || return 0
 	IFS='|' read -r _ driver dversion _ <<EOF
 $DOCKER_INFO
@@ -254,6 +269,10 @@ EOF
 # Path(s) of the iptables command of backend $1 (legacy|nft) for family $2
 # (iptables|ip6tables); empty when the image has no such backend.
 ipt_cmd() {
+	# The bundle's own first (the wrapper), then a host's.
+	for bin in "/usr/local/sbin/xtables-$1-multi"; do
+		[ -x "$bin" ] && { echo "$bin $2"; return; }
+	done
 	for bin in "/usr/sbin/$2-$1" "/sbin/$2-$1"; do
 		[ -x "$bin" ] && { echo "$bin"; return; }
 	done
@@ -382,13 +401,14 @@ check_iptables() {
 	done
 	complete=$(echo "$complete" | sed 's/^ *//; s/ *$//')
 	backend_in_use=$(cat "$NDIND_RUN/iptables-backend" 2>/dev/null || :)
+	choice=$(cat "$NDIND_RUN/iptables-choice" 2>/dev/null || :)
 	if [ -z "$complete" ]; then
 		report FAIL "iptables for nerdctl" "no backend has every table, match and target the CNI plugins use" "load the modules named above"
 	elif [ -n "$backend_in_use" ] && [ "${complete#*"$backend_in_use"}" = "$complete" ]; then
-		report FAIL "iptables for nerdctl" "this wrapper uses $backend_in_use; complete here: $complete" \
-			"start the wrapper with NDIND_IPTABLES=${complete%% *}, or load the modules named above"
+		report FAIL "iptables for nerdctl" "this wrapper uses $backend_in_use ($choice); complete here: $complete" \
+			"pulumi config set iptablesBackend ${complete%% *} (or auto), then make up; or load the modules named above"
 	else
-		report OK "iptables for nerdctl" "complete backends: $complete${backend_in_use:+; this wrapper uses $backend_in_use}"
+		report OK "iptables for nerdctl" "complete backends: $complete${backend_in_use:+; this wrapper uses $backend_in_use ($choice)}"
 	fi
 }
 

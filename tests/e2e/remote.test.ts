@@ -99,6 +99,17 @@ describe("remote engine over ssh (end to end)", function () {
             "the port answers on this machine too");
     });
 
+    it("inner networks take the wrapper's MTU (the second host's dockerd runs with --mtu 1400)", () => {
+        assert.strictEqual(inWrapper("cat", "/sys/class/net/eth0/mtu").out.trim(), "1400");
+        assert.match(String(s.outputs().probe), /^ok: an inner container started on the default network \(MTU 1400\)/);
+        assert.strictEqual(inWrapper("nerdctl", "exec", "web", "cat", "/sys/class/net/eth0/mtu").out.trim(), "1400");
+        const r = inWrapper("nerdctl", "network", "create", "mtu-net");
+        assert.strictEqual(r.code, 0, r.out);
+        const inner = inWrapper("nerdctl", "run", "--rm", "--network", "mtu-net", BUSYBOX, "cat", "/sys/class/net/eth0/mtu");
+        assert.strictEqual(inner.out.trim(), "1400", inner.out);
+        inWrapper("nerdctl", "network", "rm", "mtu-net");
+    });
+
     it("destroy + up: the image stored on the second host is there again, not streamed again", () => {
         s.destroy();
         assert.notStrictEqual(onHost("docker", "inspect", s.container).code, 0, "the wrapper still exists");
