@@ -153,11 +153,17 @@ for (const kind of PROVIDER_KINDS) describe(`environment graph, provider ${kind}
             assert.strictEqual(c.restart, "unless-stopped");
             assert.strictEqual(c.cgroupnsMode, "private");
             assert.strictEqual(c.hostname, "nerdctl-dind-dev");
+            assert.deepStrictEqual(c.envs, ["NDIND_IPTABLES=auto"]);
             assert.deepStrictEqual(c.tmpfs, { "/run": "rw,exec,mode=755" });
             assert.deepStrictEqual((c.healthcheck as Inputs).tests, ["CMD", "/scripts/healthcheck.sh"]);
             assert.deepStrictEqual(c.labels, [{ label: "nerdctl-dind.stack", value: "nerdctl-dind-dev" }]);
             assert.strictEqual(c.image, IMAGE_ID);
             if (kind === "pulumi") assert.strictEqual(c.mustRun, true);
+        });
+
+        it("hands the iptablesBackend setting to the entry script", async () => {
+            await build("dev", { iptablesBackend: "nft" });
+            assert.deepStrictEqual(container().envs, ["NDIND_IPTABLES=nft"]);
         });
 
         it("adds listed capabilities instead of --privileged when asked", async () => {

@@ -30,6 +30,7 @@ describe("settings", () => {
         assert.deepStrictEqual(s.ports, []);
         assert.strictEqual(s.destroyDeletesStorage, false);
         assert.strictEqual(s.privileged, true);
+        assert.strictEqual(s.iptablesBackend, "auto");
         assert.strictEqual(s.buildkit, true);
         assert.ok(Object.isFrozen(s));
     });
@@ -74,6 +75,8 @@ describe("settings", () => {
             'nerdctl-dind:baseImage is "Alpine 3.18": give an image reference such as alpine:3.18'],
         ["a non-boolean privileged", { privileged: "yes" },
             'nerdctl-dind:privileged must be true or false, got "yes"'],
+        ["an unknown iptables backend", { iptablesBackend: "nftables" },
+            'nerdctl-dind:iptablesBackend is "nftables": give auto (the wrapper tries each backend), legacy or nft'],
         ["a non-boolean buildkit", { buildkit: "no" },
             'nerdctl-dind:buildkit must be true or false, got "no"'],
         ["a stack made without make stack (no provider)", { provider: "" },
