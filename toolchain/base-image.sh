@@ -1,10 +1,11 @@
 #!/bin/sh
 # Offline images for tests and offline users, since no registry is reachable:
-#  - nerdctl-dind/base:bookworm, a Debian minbase root from debootstrap, the
-#    wrapper's base when Alpine cannot be pulled;
+#  - nerdctl-dind/base:bookworm, a Debian minbase root from debootstrap;
+#  - nerdctl-dind/base:alpine-3.23 (toolchain/alpine-base.sh), the wrapper's
+#    base when Alpine cannot be pulled;
 #  - busybox:ndind, a static busybox saved as a tarball that the inner
 #    containerd loads (docker save -> nerdctl load).
-# Both are cached as tarballs outside the checkout and imported when missing.
+# Each is cached as a tarball outside the checkout and imported when missing.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -18,13 +19,6 @@ BUSYBOX_TAG=busybox:ndind
 DIR="$NDIND_CACHE/images"
 BASE_TAR="$DIR/base-$SUITE-$(echo "$PACKAGES" | cksum | cut -d' ' -f1).tar"
 BUSYBOX_TAR="$DIR/busybox.tar"
-
-need() {
-	command -v "$1" >/dev/null && return 0
-	log "installing $2 from Debian"
-	apt_get update -qq
-	apt_get install -y -qq "$2" >/dev/null
-}
 
 make_base_tar() {
 	[ -s "$BASE_TAR" ] && return 0
@@ -65,6 +59,7 @@ if ! docker image inspect "$BASE_TAG" >/dev/null 2>&1; then
 	log "importing $BASE_TAG"
 	docker import -c 'CMD ["/bin/bash"]' "$BASE_TAR" "$BASE_TAG" >/dev/null
 fi
+sh "$(dirname "$0")/alpine-base.sh"
 make_busybox_tar
 docker image inspect "$BUSYBOX_TAG" >/dev/null 2>&1 || docker load -q -i "$BUSYBOX_TAR" >/dev/null
-log "offline images ready: $BASE_TAG, $BUSYBOX_TAG ($BUSYBOX_TAR)"
+log "offline images ready: $BASE_TAG, nerdctl-dind/base:alpine-3.23, $BUSYBOX_TAG ($BUSYBOX_TAR)"

@@ -20,6 +20,14 @@ die() { log "ERROR: $*" >&2; exit 1; }
 # apt-get that waits for another apt run to finish instead of failing at once.
 apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
 
+# Command $1, from Debian's package $2 when the machine lacks it.
+need() {
+	command -v "$1" >/dev/null && return 0
+	log "installing $2 from Debian"
+	apt_get update -qq
+	apt_get install -y -qq "$2" >/dev/null
+}
+
 # The version of an npm dependency as pinned in package.json: the one place
 # the Pulumi SDK, the providers' SDKs and their plugins take their versions from.
 npm_pin() {
