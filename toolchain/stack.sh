@@ -10,7 +10,7 @@ cd "$NDIND_ROOT"
 
 STACK=${1:?usage: stack.sh STACK}
 ALPINE=$(pulumi_default baseImage)
-OFFLINE_BASE=${NDIND_BASE_IMAGE:-nerdctl-dind/base:bookworm}
+OFFLINE_BASE=${NDIND_BASE_IMAGE:-nerdctl-dind/base:alpine-3.23}
 # Bounded: without a registry a pull may hang instead of failing.
 PULL_TIMEOUT=${NDIND_PULL_TIMEOUT:-60}
 P="pulumi --non-interactive --stack $STACK"
@@ -24,7 +24,7 @@ else
 fi
 
 # The stack's own config, from its file: `pulumi config` would fill in
-# Pulumi.yaml's defaults (baseImage alpine:3.18), which say nothing about what
+# Pulumi.yaml's defaults (baseImage alpine:3.23), which say nothing about what
 # the stack chose. One line each: provider, baseImage, the hostImages, and
 # whether a remote engine is set (yes|no, last: the shell drops trailing
 # empty lines).
@@ -108,7 +108,7 @@ else
 		reason="the base its image was built on"
 	elif [ "$state" != - ]; then
 		base=$ALPINE
-		reason="the default its resources were made with"
+		reason="the default: its state holds resources but no image whose base to keep"
 	elif docker image inspect "$ALPINE" >/dev/null 2>&1; then
 		base=$ALPINE
 		reason="the engine has it"

@@ -24,7 +24,7 @@ describe("settings", () => {
 
     it("takes the Pulumi.yaml defaults", () => {
         const s = parseSettings(stackDefaults(), "nerdctl-dind", "dev", PROJECT_ROOT);
-        assert.strictEqual(s.baseImage, "alpine:3.18");
+        assert.strictEqual(s.baseImage, "alpine:3.23");
         assert.deepStrictEqual(s.versions, { containerd: "1.7.2", runc: "1.1.7", cniPlugins: "1.3.0", nerdctl: "1.5.0" });
         assert.strictEqual(s.storageDir, path.join(PROJECT_ROOT, "lib", "dev"));
         assert.deepStrictEqual(s.ports, []);

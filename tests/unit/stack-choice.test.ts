@@ -100,10 +100,10 @@ class Fake {
     }
 
     /** Runs stack.sh; its output with the real names put back to the short ones. */
-    stack(short: string): { code: number; out: string } {
+    stack(short: string, env: Record<string, string> = {}): { code: number; out: string } {
         const r = spawnSync("sh", [path.join(ROOT, "toolchain", "stack.sh"), this.name(short)], {
             cwd: ROOT, encoding: "utf8",
-            env: { ...process.env, FAKE: this.dir, ROOT, PULUMI_HOME: this.home, PATH: `${this.dir}/bin:${process.env.PATH}`, PULUMI_BACKEND_URL: "" },
+            env: { ...process.env, FAKE: this.dir, ROOT, PULUMI_HOME: this.home, PATH: `${this.dir}/bin:${process.env.PATH}`, PULUMI_BACKEND_URL: "", ...env },
         });
         return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}`.split(this.name(short)).join(short) };
     }
@@ -125,7 +125,9 @@ class Fake {
 }
 
 const REAL: [string, string][] = [["docker", "4.11.0"], ["command", "1.2.1"]];
-const OFFLINE = "nerdctl-dind/base:bookworm";
+const OFFLINE = "nerdctl-dind/base:alpine-3.23";
+// A base other than the default and the offline one, as a stack may have chosen by hand.
+const BOOKWORM = "nerdctl-dind/base:bookworm";
 
 describe("toolchain/stack.sh: a stack's provider and base image", function () {
     // Each case starts a dozen processes (the scripted CLIs are node scripts).
@@ -133,14 +135,14 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
     let f: Fake;
     afterEach(() => f.remove());
 
-    it("a new stack where the real plugins are installed and the engine has Alpine: pulumi, alpine:3.18", () => {
-        f = new Fake({ plugins: REAL, images: ["alpine:3.18"] });
+    it("a new stack where the real plugins are installed and the engine has Alpine: pulumi, alpine:3.23", () => {
+        f = new Fake({ plugins: REAL, images: ["alpine:3.23"] });
         const r = f.stack("ann");
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /stack ann: new, pulumi stack init ann/);
         assert.match(r.out, /stack ann: provider = pulumi \(chosen now: the docker 4\.11\.0 and command 1\.2\.1 plugins are installed in .*pulumi-home\)/);
-        assert.match(r.out, /stack ann: baseImage = alpine:3\.18 \(chosen now: the engine has it\)/);
-        assert.deepStrictEqual(f.config("ann"), { provider: "pulumi", baseImage: "alpine:3.18" });
+        assert.match(r.out, /stack ann: baseImage = alpine:3\.23 \(chosen now: the engine has it\)/);
+        assert.deepStrictEqual(f.config("ann"), { provider: "pulumi", baseImage: "alpine:3.23" });
         assert.ok(!f.calls().some((c) => c.startsWith("pulumi plugin install") || c.startsWith("docker pull")), f.calls().join("\n"));
     });
 
@@ -151,7 +153,7 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
         assert.match(r.out, /pulumi plugin install resource docker 4\.11\.0 \(at most 60 s\)/);
         assert.match(r.out, /failed \(255\): error: could not download plugin/);
         assert.match(r.out, /stack ann: provider = ndind \(chosen now: the docker 4\.11\.0 and command 1\.2\.1 plugins are not installed in .* and cannot be installed here\)/);
-        assert.match(r.out, /stack ann: baseImage = nerdctl-dind\/base:bookworm \(chosen now: docker pull alpine:3\.18 failed: Error response from daemon: .*no such host; the offline base/);
+        assert.match(r.out, /stack ann: baseImage = nerdctl-dind\/base:alpine-3\.23 \(chosen now: docker pull alpine:3\.23 failed: Error response from daemon: .*no such host; the offline base/);
         assert.deepStrictEqual(f.config("ann"), { provider: "ndind", baseImage: OFFLINE });
         assert.strictEqual(fs.readFileSync(path.join(f.home, "nerdctl-dind-plugins"), "utf8"), "docker-4.11.0 command-1.2.1 unavailable\n");
 
@@ -164,19 +166,19 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
         assert.strictEqual(installs(), before, "a second stack must not probe again");
     });
 
-    it("a new stack where Pulumi can install the plugins and pull Alpine: both are fetched, pulumi and alpine:3.18", () => {
+    it("a new stack where Pulumi can install the plugins and pull Alpine: both are fetched, pulumi and alpine:3.23", () => {
         f = new Fake({ installable: true, pullable: true });
         const r = f.stack("ann");
         assert.strictEqual(r.code, 0, r.out);
         assert.deepStrictEqual(f.calls().filter((c) => c.startsWith("pulumi plugin install")),
             ["pulumi plugin install resource docker 4.11.0", "pulumi plugin install resource command 1.2.1"]);
         assert.match(r.out, /stack ann: provider = pulumi \(chosen now: the docker 4\.11\.0 and command 1\.2\.1 plugins are installed/);
-        assert.match(r.out, /stack ann: baseImage = alpine:3\.18 \(chosen now: pulled it\)/);
+        assert.match(r.out, /stack ann: baseImage = alpine:3\.23 \(chosen now: pulled it\)/);
         assert.strictEqual(fs.readFileSync(path.join(f.home, "nerdctl-dind-plugins"), "utf8"), "docker-4.11.0 command-1.2.1 installed\n");
     });
 
     it("a stack whose config has both keeps them, and sets nothing", () => {
-        f = new Fake({ plugins: REAL, images: ["alpine:3.18"], stacks: { ann: { config: { provider: "ndind", baseImage: OFFLINE } } } });
+        f = new Fake({ plugins: REAL, images: ["alpine:3.23"], stacks: { ann: { config: { provider: "ndind", baseImage: BOOKWORM } } } });
         const r = f.stack("ann");
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /stack ann: selected/);
@@ -186,16 +188,35 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
     });
 
     it("a stack made before the settings stays on the implementation and the base its state holds", () => {
-        f = new Fake({ plugins: REAL, images: ["alpine:3.18"], stacks: { dev: { state: [
+        f = new Fake({ plugins: REAL, images: ["alpine:3.23"], stacks: { dev: { state: [
             { type: "pulumi:pulumi:Stack" }, { type: "nerdctl-dind:index:Wrapper" },
-            { type: "ndind:index:Image", inputs: { buildArgs: { BASE_IMAGE: OFFLINE, BUNDLE: "k" } } },
+            { type: "ndind:index:Image", inputs: { buildArgs: { BASE_IMAGE: BOOKWORM, BUNDLE: "k" } } },
             { type: "ndind:index:Container" },
         ] } } });
         const r = f.stack("dev");
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /stack dev: provider = ndind \(chosen now: its state already holds resources of the ndind implementation\)/);
         assert.match(r.out, /stack dev: baseImage = nerdctl-dind\/base:bookworm \(chosen now: the base its image was built on\)/);
-        assert.deepStrictEqual(f.config("dev"), { provider: "ndind", baseImage: OFFLINE });
+        assert.deepStrictEqual(f.config("dev"), { provider: "ndind", baseImage: BOOKWORM });
+    });
+
+    it("a stack built on the former default alpine:3.18 keeps it, with no pull", () => {
+        f = new Fake({ stacks: { old: { state: [
+            { type: "docker:index/image:Image", inputs: { build: { args: { BASE_IMAGE: "alpine:3.18", BUNDLE: "k" } } } },
+        ] } } });
+        const r = f.stack("old");
+        assert.strictEqual(r.code, 0, r.out);
+        assert.match(r.out, /stack old: baseImage = alpine:3\.18 \(chosen now: the base its image was built on\)/);
+        assert.strictEqual(f.config("old").baseImage, "alpine:3.18");
+        assert.ok(!f.calls().some((c) => c.startsWith("docker")), f.calls().join("\n"));
+    });
+
+    it("NDIND_BASE_IMAGE names the offline base a new stack gets when Alpine cannot be pulled", () => {
+        f = new Fake({ plugins: REAL });
+        const r = f.stack("ann", { NDIND_BASE_IMAGE: BOOKWORM });
+        assert.strictEqual(r.code, 0, r.out);
+        assert.match(r.out, /stack ann: baseImage = nerdctl-dind\/base:bookworm \(chosen now: docker pull alpine:3\.23 failed: .*the offline base/);
+        assert.deepStrictEqual(f.config("ann"), { provider: "pulumi", baseImage: BOOKWORM });
     });
 
     it("a stack with resources but no image in its state keeps the default base; docker and command resources mean pulumi", () => {
@@ -203,7 +224,7 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
         const r = f.stack("old");
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /stack old: provider = pulumi \(chosen now: its state already holds resources of the pulumi implementation\)/);
-        assert.match(r.out, /stack old: baseImage = alpine:3\.18 \(chosen now: the default its resources were made with\)/);
+        assert.match(r.out, /stack old: baseImage = alpine:3\.23 \(chosen now: the default: its state holds resources but no image whose base to keep\)/);
         assert.ok(!f.calls().some((c) => c.startsWith("pulumi plugin install") || c.startsWith("docker pull")), f.calls().join("\n"));
     });
 
