@@ -1,8 +1,9 @@
 // A remote engine may lack the wrapper's base image and have no registry to
-// pull it from (the offline nerdctl-dind/base:bookworm exists only where the
-// toolchain made it). Before the build there, the base image is copied from
-// this machine's engine over the engine connection (docker save | docker
-// load) when that engine has it and the remote one does not.
+// pull it from (the offline nerdctl-dind/base:alpine-3.23 and :bookworm exist
+// only where the toolchain made them). Before the build there, the base
+// image, whichever it is, is copied from this machine's engine over the
+// engine connection (docker save | docker load) when that engine has it and
+// the remote one does not.
 import * as pulumi from "@pulumi/pulumi";
 import { engineCommand } from "./commands";
 import { Engine } from "./engine";

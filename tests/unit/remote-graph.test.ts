@@ -15,9 +15,10 @@ const TARBALL = `${PROJECT_ROOT}/package.json`;
 for (const kind of PROVIDER_KINDS) {
     const { image: IMAGE, container: CONTAINER, command: COMMAND } = TYPES[kind];
 
-    async function buildRemote(): Promise<NerdctlEnvironment> {
+    async function buildRemote(baseImage?: string): Promise<NerdctlEnvironment> {
         recorded.length = 0;
-        const s = parseSettings({ ...stackDefaults(kind), dockerHost: HOST, preload: [TARBALL] }, "nerdctl-dind", "dev", PROJECT_ROOT);
+        const raw = { ...stackDefaults(kind), dockerHost: HOST, preload: [TARBALL], ...(baseImage ? { baseImage } : {}) };
+        const s = parseSettings(raw, "nerdctl-dind", "dev", PROJECT_ROOT);
         const env = new NerdctlEnvironment("env-dev", s);
         await promiseOf(env.images);
         return env;
@@ -65,6 +66,13 @@ for (const kind of PROVIDER_KINDS) {
             const mounts = find(CONTAINER)[0].inputs.mounts as { source: string }[];
             assert.ok(!mounts.some((m) => m.source === TARBALL), `a local path is mounted: ${JSON.stringify(mounts)}`);
             assert.strictEqual(command("prepare-run").create, `'sh' 'components/host/prepare-remote.sh' 'nerdctl-dind-dev' '${TARBALL}'`);
+        });
+
+        it("copies whichever base the stack names, the offline Alpine one too", async () => {
+            for (const base of ["nerdctl-dind/base:alpine-3.23", "nerdctl-dind/base:bookworm", "alpine:3.23"]) {
+                await buildRemote(base);
+                assert.strictEqual(unsecret(command("image-base").environment).BASE_IMAGE, base);
+            }
         });
     });
 }
