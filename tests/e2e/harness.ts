@@ -9,6 +9,8 @@ import * as path from "path";
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const CACHE = process.env.NDIND_CACHE ?? path.join(os.homedir(), ".cache", "nerdctl-dind");
 export const BASE_IMAGE = "nerdctl-dind/base:bookworm";
+/** The offline Alpine base, what `make stack` gives a new stack where no registry answers. */
+export const ALPINE_BASE = "nerdctl-dind/base:alpine-3.23";
 export const BUSYBOX_TAR = path.join(CACHE, "images", "busybox.tar");
 export const BUSYBOX = "busybox:ndind";
 
@@ -46,7 +48,9 @@ export function requirePrerequisites(): void {
     const missing: string[] = [];
     if (run("pulumi", ["version"]).code !== 0) missing.push("the pulumi CLI is not on PATH (run make toolchain)");
     if (run("docker", ["info"]).code !== 0) missing.push("no Docker engine answers (run make toolchain)");
-    if (run("docker", ["image", "inspect", BASE_IMAGE]).code !== 0) missing.push(`no ${BASE_IMAGE} image (run make toolchain)`);
+    for (const base of [BASE_IMAGE, ALPINE_BASE]) {
+        if (run("docker", ["image", "inspect", base]).code !== 0) missing.push(`no ${base} image (run make toolchain)`);
+    }
     if (!fs.existsSync(BUSYBOX_TAR)) missing.push(`no ${BUSYBOX_TAR} (run make toolchain)`);
     missing.push(...missingPlugins(PROVIDER));
     if (missing.length) throw new Error(`end-to-end prerequisites missing:\n  ${missing.join("\n  ")}`);

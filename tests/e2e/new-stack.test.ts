@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { must, PROVIDER, requirePrerequisites, ROOT, run } from "./harness";
+import { ALPINE_BASE, must, PROVIDER, requirePrerequisites, ROOT, run } from "./harness";
 
 const name = `e2e-${process.pid.toString(36)}-new`;
 const container = `nerdctl-dind-${name}`;
@@ -54,7 +54,7 @@ describe("a new stack, made as the README says", function () {
         assert.match(out, new RegExp(`stack ${escaped}: provider = ${provider} \\(chosen now: [^)]+\\)`));
         const base = new RegExp(`stack ${escaped}: baseImage = (\\S+) \\(chosen now: [^\\n]+\\)`).exec(out);
         assert.ok(base, `no baseImage choice printed:\n${out.slice(-4000)}`);
-        assert.ok(["alpine:3.18", "nerdctl-dind/base:bookworm"].includes(base[1]), base[0]);
+        assert.ok(["alpine:3.23", ALPINE_BASE].includes(base[1]), base[0]);
         const stackConfig = (key: string) => must("pulumi", ["config", "get", key, "--stack", name]).trim();
         assert.strictEqual(stackConfig("provider"), provider);
         assert.strictEqual(stackConfig("baseImage"), base[1]);
