@@ -1,0 +1,206 @@
+#!/bin/sh
+# Test hosts as guest VMs: the disk of tests/hosts/build.sh booted by
+# Debian's qemu-system-x86 with a kernel command line per profile, reached
+# like any remote engine (ssh://root@127.0.0.1:PORT, the stack's dockerHost).
+#
+#   sh tests/hosts/guest.sh up PROFILE PORT DIR   boot; DIR gets the run's key,
+#                                                 ssh config, known_hosts,
+#                                                 bin/ssh, the console log
+#   sh tests/hosts/guest.sh down DIR              stop it, remove its overlay
+#   sh tests/hosts/guest.sh profiles              the profile names
+#
+# Put DIR/bin first on PATH; then DOCKER_HOST=ssh://root@127.0.0.1:PORT works
+# non-interactively (docker's ssh transport runs the `ssh` PATH finds).
+# Each run writes to a copy-on-write overlay of its own, so the cached disk
+# stays clean; sshd is forwarded to 127.0.0.1 only. The guest lives as long as
+# the process that ran `up` (NDIND_GUEST_OWNER, default its parent): a killed
+# test run leaves no qemu behind, nor anything listening.
+# NDIND_GUEST_ACCEL=kvm|tcg, NDIND_GUEST_CPUS, NDIND_GUEST_MEM override the defaults.
+set -eu
+. "$(dirname "$0")/../../toolchain/lib.sh"
+
+# Under TCG on a 2-core machine one vCPU is faster: `docker run --rm busybox
+# true` in the guest took 4.8-5.7 s with 1, 6.9-8.9 s with 2 (boot the same).
+CPUS=${NDIND_GUEST_CPUS:-1}
+MEM=${NDIND_GUEST_MEM:-3072}
+# Bounds sized for emulation (boot to ssh measured at 30-40 s).
+BOOT_LIMIT=240
+KVM_TRIAL_LIMIT=30
+
+# The kernel command line of each profile; a new profile is a new line here.
+LEGACY_TABLES=ip_tables,iptable_nat,iptable_filter,iptable_mangle,iptable_raw,iptable_security,ip6_tables,ip6table_nat,ip6table_filter,ip6table_mangle,ip6table_raw,ip6table_security
+profile_cmdline() {
+	case $1 in
+	cgroup2) echo "systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all" ;;
+	nft-only) echo "systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all module_blacklist=$LEGACY_TABLES" ;;
+	*) die "unknown guest profile '$1': give one of: $(profiles | tr '\n' ' ')" ;;
+	esac
+}
+profiles() { printf 'cgroup2\nnft-only\n'; }
+
+need() {
+	command -v "$1" >/dev/null && return 0
+	log "installing $2 from Debian"
+	apt_get update -qq
+	apt_get install -y -qq --no-install-recommends "$2" >/dev/null
+}
+
+# The client side: a key made for this run, known_hosts (filled once sshd
+# answers) and an ssh that reads only this config, so ~/.ssh is not touched.
+client_files() {
+	mkdir -p "$1/bin"
+	rm -f "$1/id_ed25519" "$1/id_ed25519.pub" "$1/known_hosts"
+	ssh-keygen -q -t ed25519 -N '' -C ndind-guest-test -f "$1/id_ed25519"
+	cat >"$1/ssh_config" <<CONFIG
+Host *
+	IdentityFile $1/id_ed25519
+	IdentitiesOnly yes
+	UserKnownHostsFile $1/known_hosts
+	StrictHostKeyChecking yes
+	BatchMode yes
+	ConnectTimeout 10
+	LogLevel ERROR
+CONFIG
+	printf '#!/bin/sh\nexec /usr/bin/ssh -F %s/ssh_config "$@"\n' "$1" >"$1/bin/ssh"
+	chmod +x "$1/bin/ssh"
+}
+
+alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+since() { echo "$(date +%s.%N) $1" | awk '{ printf "%.1f", $1 - $2 }'; }
+
+# Starts qemu with accelerator $1 in the background; its pid in $DIR/qemu.pid.
+# Not daemonized, so its own error (e.g. KVM's) stays in $DIR/qemu.log.
+start_qemu() {
+	case $1 in
+	kvm) set -- -accel kvm -cpu host ;;
+	tcg) set -- -accel tcg -cpu max ;;
+	esac
+	rm -f "$DIR/console.log" "$DIR/qemu.pid"
+	qemu-system-x86_64 "$@" -smp "$CPUS" -m "$MEM" -display none -no-reboot \
+		-serial "file:$DIR/console.log" -kernel "$DISK/vmlinuz" -initrd "$DISK/initrd.img" \
+		-append "root=/dev/vda rw console=ttyS0 panic=-1 $CMDLINE ndind.ssh_key=$(cut -d' ' -f1,2 "$DIR/id_ed25519.pub" | tr ' ' :)" \
+		-drive "file=$DIR/overlay.qcow2,if=virtio,format=qcow2" \
+		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$PORT-:22" -device virtio-net-pci,netdev=n0 \
+		</dev/null >"$DIR/qemu.log" 2>&1 &
+	echo $! >"$DIR/qemu.pid"
+}
+
+# Waits up to $1 s until "$2" is in the console log; fails at once if qemu ends.
+console_shows() {
+	end=$(($(date +%s) + $1))
+	until grep -q "$2" "$DIR/console.log" 2>/dev/null; do
+		alive "$DIR/qemu.pid" || return 1
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.5
+	done
+}
+
+stop_qemu() {
+	if alive "$DIR/watcher.pid"; then kill "$(cat "$DIR/watcher.pid")" 2>/dev/null || :; fi
+	alive "$DIR/qemu.pid" || return 0
+	pid=$(cat "$DIR/qemu.pid")
+	kill "$pid" 2>/dev/null || :
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -9 "$pid" 2>/dev/null || :
+}
+
+# Whether KVM can run this guest here, found once per host kernel, qemu and
+# guest disk and kept beside the disk: a PVM-only /dev/kvm takes the device
+# but a stock kernel aborts under it ("failed to set MSR 0x10a") or stalls
+# before userspace. Prints kvm or tcg; a KVM that works stays booted.
+choose_accel() {
+	note=$DISK/accel-$(printf '%s %s' "$(uname -r)" "$(qemu-system-x86_64 --version | head -1)" | cksum | cut -d' ' -f1)
+	if [ -n "${NDIND_GUEST_ACCEL:-}" ]; then
+		log "accelerator: $NDIND_GUEST_ACCEL (NDIND_GUEST_ACCEL)" >&2
+	elif [ -s "$note" ]; then
+		log "accelerator: $(cat "$note") (recorded in $note)" >&2
+	elif [ ! -w /dev/kvm ]; then
+		echo "tcg: no writable /dev/kvm" >"$note"
+		log "accelerator: $(cat "$note")" >&2
+	else
+		log "trying KVM: the guest must reach userspace within $KVM_TRIAL_LIMIT s" >&2
+		start_qemu kvm
+		if console_shows "$KVM_TRIAL_LIMIT" "Welcome to"; then
+			echo kvm >"$note"
+			log "accelerator: kvm (recorded in $note)" >&2
+			echo kvm-running
+			return 0
+		fi
+		why=$(grep -m1 -i 'error' "$DIR/qemu.log" || :)
+		stop_qemu
+		echo "tcg: KVM cannot run this guest here (${why:-no userspace within $KVM_TRIAL_LIMIT s})" >"$note"
+		log "accelerator: $(cat "$note"); recorded in $note" >&2
+	fi
+	if [ -n "${NDIND_GUEST_ACCEL:-}" ]; then echo "$NDIND_GUEST_ACCEL"; else cut -d: -f1 "$note"; fi
+}
+
+# Stops qemu when the owner process is gone (a test run killed without its
+# after hook), or when this watcher itself is told to stop.
+watch_owner() {
+	owner=$1 qpid=$(cat "$DIR/qemu.pid")
+	(
+		trap 'kill $qpid 2>/dev/null; exit 0' INT TERM HUP
+		while kill -0 "$owner" 2>/dev/null && kill -0 "$qpid" 2>/dev/null; do sleep 1; done
+		kill "$qpid" 2>/dev/null || :
+	) </dev/null >/dev/null 2>&1 &
+	echo $! >"$DIR/watcher.pid"
+}
+
+up() {
+	profile=$1 PORT=$2 DIR=$3
+	CMDLINE=$(profile_cmdline "$profile")
+	need qemu-system-x86_64 qemu-system-x86
+	need qemu-img qemu-utils
+	DISK=$(sh "$NDIND_ROOT/tests/hosts/build.sh")
+	mkdir -p "$DIR"
+	DIR=$(cd "$DIR" && pwd)
+	! alive "$DIR/qemu.pid" || die "a guest of $DIR runs already (pid $(cat "$DIR/qemu.pid")): sh $0 down $DIR"
+	client_files "$DIR"
+	echo "$PORT" >"$DIR/port"
+	rm -f "$DIR/overlay.qcow2"
+	qemu-img create -q -f qcow2 -F raw -b "$DISK/disk.img" "$DIR/overlay.qcow2"
+	# A failed or interrupted boot leaves nothing running.
+	trap 'stop_qemu' EXIT
+	trap 'exit 130' INT TERM HUP
+	t0=$(date +%s.%N)
+	accel=$(choose_accel)
+	case $accel in
+	kvm-running) accel=kvm ;;
+	kvm | tcg) start_qemu "$accel" ;;
+	*) die "NDIND_GUEST_ACCEL is '$accel': give kvm or tcg" ;;
+	esac
+	watch_owner "${NDIND_GUEST_OWNER:-$PPID}"
+	log "guest $profile booting ($accel, $CPUS vCPU, $MEM MiB; console: $DIR/console.log): $CMDLINE"
+	end=$(($(date +%s) + BOOT_LIMIT))
+	until ssh-keyscan -T 5 -p "$PORT" 127.0.0.1 >"$DIR/known_hosts" 2>/dev/null && [ -s "$DIR/known_hosts" ] &&
+		"$DIR/bin/ssh" -p "$PORT" root@127.0.0.1 true 2>/dev/null; do
+		alive "$DIR/qemu.pid" || die "qemu ended: $(tail -3 "$DIR/qemu.log"); console: $(tail -3 "$DIR/console.log" 2>/dev/null)"
+		[ "$(date +%s)" -lt "$end" ] || die "guest $profile: no ssh login on 127.0.0.1:$PORT within $BOOT_LIMIT s; see $DIR/console.log"
+		sleep 1
+	done
+	booted=$(since "$t0")
+	until "$DIR/bin/ssh" -p "$PORT" root@127.0.0.1 docker info >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$end" ] || die "guest $profile: dockerd does not answer within $BOOT_LIMIT s; see $DIR/bin/ssh -p $PORT root@127.0.0.1 journalctl -u docker"
+		sleep 1
+	done
+	trap - EXIT INT TERM HUP
+	log "guest $profile: ssh in $booted s, docker in $(since "$t0") s ($accel) at ssh://root@127.0.0.1:$PORT"
+}
+
+down() {
+	DIR=$1
+	[ -d "$DIR" ] || return 0
+	if alive "$DIR/qemu.pid"; then log "stopping the guest of $DIR (qemu pid $(cat "$DIR/qemu.pid"))"; fi
+	stop_qemu
+	rm -f "$DIR/overlay.qcow2" "$DIR/qemu.pid" "$DIR/watcher.pid"
+	port=$(cat "$DIR/port" 2>/dev/null || :)
+	[ -z "$port" ] || ! ss -Hltn "sport = :$port" | grep -q . || die "something still listens on 127.0.0.1:$port"
+}
+
+case ${1:-} in
+up) [ $# -eq 4 ] || die "usage: $0 up PROFILE PORT DIR"; up "$2" "$3" "$4" ;;
+down) [ $# -eq 2 ] || die "usage: $0 down DIR"; down "$2" ;;
+profiles) profiles ;;
+*) die "usage: $0 up PROFILE PORT DIR | down DIR | profiles" ;;
+esac
