@@ -2,7 +2,7 @@
 // engine, containerd in the wrapper, images kept in the storage folder.
 import * as assert from "assert";
 import * as fs from "fs";
-import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, must, PROVIDER, requirePrerequisites, run, Stack, waitFor } from "./harness";
+import { ALPINE_BASE, BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, must, PROVIDER, requirePrerequisites, run, Stack, waitFor } from "./harness";
 
 const id = process.pid.toString(36);
 
@@ -12,7 +12,7 @@ describe("environment (end to end)", function () {
 
     before(() => {
         requirePrerequisites();
-        a = new Stack(`e2e-${id}-a`, { baseImage: BASE_IMAGE, preload: [BUSYBOX_TAR] });
+        a = new Stack(`e2e-${id}-a`, { baseImage: ALPINE_BASE, preload: [BUSYBOX_TAR] });
     });
     after(() => {
         a?.remove();

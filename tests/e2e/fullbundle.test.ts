@@ -1,7 +1,7 @@
 // The full bundle (issue 11): tini behind `nerdctl run --init`, BuildKit
 // behind `nerdctl build` (its cache kept across destroy/up), and compose.
 import * as assert from "assert";
-import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, requirePrerequisites, Run, Stack } from "./harness";
+import { ALPINE_BASE, BUSYBOX, BUSYBOX_TAR, requirePrerequisites, Run, Stack } from "./harness";
 
 const id = process.pid.toString(36);
 const BUILT = `ndind-e2e-built-${id}`;
@@ -34,7 +34,7 @@ describe("full bundle: tini, BuildKit, compose (end to end)", function () {
 
     before(() => {
         requirePrerequisites();
-        s = new Stack(`e2e-${id}-fb`, { baseImage: BASE_IMAGE, preload: [BUSYBOX_TAR] });
+        s = new Stack(`e2e-${id}-fb`, { baseImage: ALPINE_BASE, preload: [BUSYBOX_TAR] });
         s.up();
     });
     after(() => s?.remove());

@@ -2,7 +2,7 @@
 // patched nerdctl, and a port published on both layers answers on the host.
 import * as assert from "assert";
 import * as path from "path";
-import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, must, requirePrerequisites, ROOT, run, Stack, waitFor } from "./harness";
+import { ALPINE_BASE, BUSYBOX, BUSYBOX_TAR, must, requirePrerequisites, ROOT, run, Stack, waitFor } from "./harness";
 
 const id = process.pid.toString(36);
 const HOST_PORT = "18480";
@@ -17,7 +17,7 @@ describe("port mapping (end to end)", function () {
 
     before(() => {
         requirePrerequisites();
-        s = new Stack(`e2e-${id}-p`, { baseImage: BASE_IMAGE, preload: [BUSYBOX_TAR], ports: [`${HOST_PORT}:8080`] });
+        s = new Stack(`e2e-${id}-p`, { baseImage: ALPINE_BASE, preload: [BUSYBOX_TAR], ports: [`${HOST_PORT}:8080`] });
         s.up();
     });
     after(() => s?.remove());
