@@ -254,7 +254,7 @@ func (container) delete(id string, state resource.PropertyMap) error {
 
 // capsHint explains runc's "unable to apply caps": Docker 20.10 asks for
 // every capability on --privileged, which fails on a host whose capability
-// bounding set is short (DESIGN.md section 4).
+// bounding set is short (README, "Setup": the Docker engine).
 func capsHint(err error) string {
 	if !strings.Contains(err.Error(), "unable to apply caps") {
 		return ""

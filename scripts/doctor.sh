@@ -223,7 +223,7 @@ cap_name() {
 
 # Docker 20.10 asks runc for every capability on --privileged; a bounding
 # set short of the kernel's makes that fail ("unable to apply caps"), which
-# toolchain/runc-capfilter.sh works around (DESIGN.md section 4).
+# toolchain/runc-capfilter.sh works around (see its header).
 check_caps() {
 	last=$(cat /proc/sys/kernel/cap_last_cap)
 	bnd=$((0x$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)))

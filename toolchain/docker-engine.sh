@@ -16,7 +16,7 @@ install_packages() {
 }
 
 # True when the bounding set lacks a capability the kernel knows, which makes
-# --privileged fail under Debian's dockerd 20.10 (DESIGN.md section 4).
+# --privileged fail under Debian's dockerd 20.10 (see toolchain/runc-capfilter.sh).
 caps_missing() {
 	last=$(cat /proc/sys/kernel/cap_last_cap)
 	full=$(printf '%x' $(((1 << (last + 1)) - 1)))
