@@ -56,15 +56,16 @@ destroy: stack
 
 # Destroy and delete the stored images and the wrapper image too: the one
 # verb that loses them. The setting is only for this destroy.
-# The image is removed from the stack's engine (output dockerEnv), read before
-# the destroy empties the outputs.
+# The image (output imageName: the tag is the stack's name in lower case) is
+# removed from the stack's engine (output dockerEnv), both read before the
+# destroy empties the outputs.
 purge: stack
 	$(PULUMI) config set destroyDeletesStorage true
 	$(PULUMI) up --yes --skip-preview
-	engine=$$($(PULUMI) stack output dockerEnv) && \
+	engine=$$($(PULUMI) stack output dockerEnv) && image=$$($(PULUMI) stack output imageName) && \
 	$(PULUMI) destroy --yes --skip-preview && \
 	$(PULUMI) config rm destroyDeletesStorage && \
-	{ env $$engine docker rmi nerdctl-dind:$(STACK) || :; }
+	{ env $$engine docker rmi "$$image" || :; }
 
 # Host images into the stack's containerd: make load IMAGE="busybox:ndind alpine:3.18".
 load:

@@ -129,8 +129,10 @@ export function parseSettings(raw: RawSettings, project: string, stack: string, 
 
     const provider = checkProvider(str("provider", raw.provider ?? ""), key("provider"), problems);
     const baseImage = str("baseImage", raw.baseImage);
-    if (baseImage && !IMAGE_REF.test(baseImage)) {
-        problems.push(`${key("baseImage")} is "${baseImage}": give an image reference such as alpine:3.18`);
+    if (baseImage === "" && typeof raw.baseImage === "string") {
+        problems.push(`${key("baseImage")} is empty: give an image reference such as alpine:3.23, or pulumi config rm baseImage for the default`);
+    } else if (baseImage && !IMAGE_REF.test(baseImage)) {
+        problems.push(`${key("baseImage")} is "${baseImage}": give an image reference such as alpine:3.23`);
     }
     const versions: Versions = {
         containerd: version("containerdVersion"),
@@ -333,6 +335,48 @@ function checkPreload(files: string[], root: string, key: string, problems: stri
     });
 }
 
+/** The settings Pulumi.yaml declares (the keys of its config block): the one list of them. */
+export function declaredSettings(projectRoot: string): string[] {
+    const text = fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8");
+    const block = (text.split(/^config:[ \t]*$/m)[1] ?? "").split(/^\S/m)[0];
+    return [...block.matchAll(/^ {2}([A-Za-z][A-Za-z0-9]*):[ \t]*$/gm)].map((m) => m[1]);
+}
+
+/** Settings of this project the stack sets but Pulumi.yaml does not declare: typos, which would be ignored. */
+export function unknownSettings(keys: string[], declared: string[], project: string): string[] {
+    return keys.filter((k) => k.startsWith(`${project}:`) && !declared.includes(k.slice(project.length + 1))).map((k) => {
+        const name = k.slice(project.length + 1);
+        const near = declared.map((d) => [d, distance(name.toLowerCase(), d.toLowerCase())] as const)
+            .sort((a, b) => a[1] - b[1])[0];
+        const hint = near && near[1] <= 3 ? `did you mean ${near[0]}? ` : "";
+        return `${k} is not a setting of this project: ${hint}remove it with pulumi config rm ${name} ` +
+            `(the settings are in Pulumi.yaml and the README's Settings table)`;
+    });
+}
+
+/** Edit distance, for the nearest setting to a typo. */
+function distance(a: string, b: string): number {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const next = [i];
+        for (let j = 1; j <= b.length; j++) {
+            next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        row = next;
+    }
+    return row[b.length];
+}
+
+/** The keys of the stack's config as "project:name"; the CLI hands them over as "project:config:name". */
+function configKeys(): string[] {
+    try {
+        const config: unknown = JSON.parse(process.env.PULUMI_CONFIG ?? "{}");
+        return config && typeof config === "object" ? Object.keys(config).map((k) => k.replace(/^([^:]+):config:/, "$1:")) : [];
+    } catch {
+        return [];
+    }
+}
+
 /** Reads this stack's settings; defaults come from Pulumi.yaml. */
 export function loadSettings(projectRoot: string): Settings {
     const config = new pulumi.Config();
@@ -369,7 +413,14 @@ export function loadSettings(projectRoot: string): Settings {
         localRegistryPort: config.getObject<unknown>("localRegistryPort"),
         secretKeys: secretKeys(),
     };
-    const s = parseSettings(raw, pulumi.getProject(), pulumi.getStack(), projectRoot);
+    const unknown = unknownSettings(configKeys(), declaredSettings(projectRoot), pulumi.getProject());
+    let s: Settings;
+    try {
+        s = parseSettings(raw, pulumi.getProject(), pulumi.getStack(), projectRoot);
+    } catch (e) {
+        throw e instanceof SettingsError ? new SettingsError([...unknown, ...e.problems]) : e;
+    }
+    if (unknown.length > 0) throw new SettingsError(unknown);
     if (!s.engine.remote) return s;
     const engine = s.tls
         ? { ...s.engine, ref: { ...s.engine.ref, dockerCertPath: writeTls(cacheDir(), s.project, s.stack, s.tls) } }

@@ -50,14 +50,24 @@ export function hostImageIds(images: string[], engine: Engine, setting: string):
                 encoding: "utf8", stdio: ["ignore", "pipe", "pipe"],
                 env: { ...process.env, ...engineEnv(engine.ref) },
             }).trim();
-        } catch {
-            problems.push(`${setting}[${i}] is "${image}": no such image on ${engine.name}; ` +
-                `build or pull it there first (docker images lists what it has)`);
+        } catch (e) {
+            problems.push(`${setting}[${i}] is "${image}": ${inspectFailure(e, engine)}`);
             return "";
         }
     });
     if (problems.length > 0) throw new SettingsError(problems);
     return ids;
+}
+
+/** Why `docker image inspect` failed: only a missing image is the setting's fault. */
+function inspectFailure(e: unknown, engine: Engine): string {
+    const err = e as { code?: string; stderr?: string };
+    if (err.code === "ENOENT") return "the docker CLI is not on the PATH; install it (make toolchain does)";
+    const said = String(err.stderr ?? "").trim().split("\n").pop() ?? "";
+    if (/no such (image|object)/i.test(said)) {
+        return `no such image on ${engine.name}; build or pull it there first (docker images lists what it has)`;
+    }
+    return `could not ask ${engine.name} for it: ${said || String(e)}; check that the engine answers (docker info)`;
 }
 
 function quote(s: string): string {

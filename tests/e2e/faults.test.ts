@@ -110,6 +110,11 @@ describe("faults (end to end)", function () {
             ["a bad version", { containerdVersion: "latest" }, /containerdVersion is "latest": write a release as X.Y.Z/],
             ["a missing preload file", { preload: ["/nonexistent.tar"] }, /preload\[0\] is "\/nonexistent.tar": no such file/],
             ["a storage folder that is not writable", { storageDir: "/proc/ndind" }, /\/proc is not writable/],
+            ["an unknown setting (a typo)", { registryMirror: "x" },
+                /nerdctl-dind:registryMirror is not a setting of this project: did you mean registryMirrors\? remove it with pulumi config rm registryMirror/],
+            ["an empty base image", { baseImage: "" }, /nerdctl-dind:baseImage is empty: give an image reference such as alpine:3\.23/],
+            ["a host image the engine lacks", { hostImages: ["ndind-missing:none"] },
+                /nerdctl-dind:hostImages\[0\] is "ndind-missing:none": no such image on the local engine; build or pull it there first/],
         ];
         for (const [what, config, message] of cases) {
             it(`refuses ${what} at preview`, () => {
@@ -132,7 +137,7 @@ describe("faults (end to end)", function () {
         it("a missing Docker engine fails with a clear message", () => {
             const r = run("sh", ["-c", `DOCKER_HOST=unix:///nonexistent.sock pulumi up --yes --stack ${bad.name} --non-interactive`]);
             assert.notStrictEqual(r.code, 0);
-            assert.match(r.out, /nonexistent\.sock|Cannot connect to the Docker daemon|docker daemon/i);
+            assert.match(r.out, /Cannot connect to the Docker daemon at unix:\/\/\/nonexistent\.sock/);
         });
 
         it("a corrupt preload tarball fails prepare naming the file, and stored images stay", () => {

@@ -4,7 +4,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { OWNER_FILE, parseSettings, RawSettings, SettingsError } from "../../components/config";
+import { declaredSettings, OWNER_FILE, parseSettings, RawSettings, SettingsError, unknownSettings } from "../../components/config";
 import { PROJECT_ROOT, stackDefaults } from "./mocks";
 
 function problemsOf(overrides: RawSettings, stack = "dev"): string[] {
@@ -75,6 +75,8 @@ describe("settings", () => {
             'nerdctl-dind:baseImage is "Alpine 3.18": give an image reference such as alpine:3.18'],
         ["a non-boolean privileged", { privileged: "yes" },
             'nerdctl-dind:privileged must be true or false, got "yes"'],
+        ["an empty base image", { baseImage: "" },
+            "nerdctl-dind:baseImage is empty: give an image reference such as alpine:3.23, or pulumi config rm baseImage for the default"],
         ["an unknown iptables backend", { iptablesBackend: "nftables" },
             'nerdctl-dind:iptablesBackend is "nftables": give auto (the wrapper tries each backend), legacy or nft'],
         ["a non-boolean buildkit", { buildkit: "no" },
@@ -116,5 +118,20 @@ describe("settings", () => {
             assert.strictEqual(e.problems.length, 2);
             assert.match(e.message, /^invalid settings:\n {2}- nerdctl-dind:runcVersion is "1.1"/);
         }
+    });
+});
+
+describe("settings Pulumi.yaml does not declare", () => {
+    const declared = declaredSettings(PROJECT_ROOT);
+
+    it("are read from Pulumi.yaml, every one the program reads", () => {
+        for (const k of ["provider", "baseImage", "iptablesBackend", "registryMirrors", "localRegistryPort"]) assert.ok(declared.includes(k), k);
+    });
+
+    it("are refused with the nearest setting named, other namespaces left alone", () => {
+        assert.deepStrictEqual(unknownSettings(["nerdctl-dind:registryMirror", "nerdctl-dind:ports", "docker:host"], declared, "nerdctl-dind"), [
+            "nerdctl-dind:registryMirror is not a setting of this project: did you mean registryMirrors? remove it with pulumi config rm registryMirror " +
+            "(the settings are in Pulumi.yaml and the README's Settings table)"]);
+        assert.match(unknownSettings(["nerdctl-dind:qqqqqqqq"], declared, "nerdctl-dind")[0], /^nerdctl-dind:qqqqqqqq is not a setting of this project: remove it/);
     });
 });
