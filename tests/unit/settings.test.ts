@@ -72,7 +72,7 @@ describe("settings", () => {
         ["two preload files with one name", { preload: [tarball, tarball] },
             `nerdctl-dind:preload[1] is "${tarball}": its file name is the same as nerdctl-dind:preload[0]'s; rename one, they share /preload in the wrapper`],
         ["a bad base image", { baseImage: "Alpine 3.18" },
-            'nerdctl-dind:baseImage is "Alpine 3.18": give an image reference such as alpine:3.18'],
+            'nerdctl-dind:baseImage is "Alpine 3.18": give an image reference such as alpine:3.23'],
         ["a non-boolean privileged", { privileged: "yes" },
             'nerdctl-dind:privileged must be true or false, got "yes"'],
         ["an empty base image", { baseImage: "" },
