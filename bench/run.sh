@@ -77,7 +77,7 @@ cleanup() {
 	sh tests/remote/host.sh down "$REMOTE" >/dev/null 2>&1 || :
 	rm -rf "$REMOTE_DIR" "Pulumi.$RSTACK.yaml"
 	docker rmi "nerdctl-dind:$STACK" "nerdctl-dind:$PSTACK" "nerdctl-dind:$PLAIN" >/dev/null 2>&1 || :
-	rm -rf "$STORAGE" "$NDIND_ROOT/lib/$PSTACK" "$NDIND_ROOT/lib/$PLAIN" "Pulumi.$STACK.yaml" "Pulumi.$PSTACK.yaml" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit"
+	rm -rf "$STORAGE" "$NDIND_ROOT/lib/${PSTACK:?}" "$NDIND_ROOT/lib/${PLAIN:?}" "Pulumi.$STACK.yaml" "Pulumi.$PSTACK.yaml" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit"
 }
 trap cleanup EXIT
 
@@ -127,7 +127,7 @@ if [ -n "$with_pulumi" ]; then
 	$PPULUMI destroy --yes --skip-preview >/dev/null
 	pulumi stack rm --yes --stack "$PSTACK" >/dev/null
 	docker rmi "nerdctl-dind:$PSTACK" >/dev/null 2>&1 || :
-	rm -rf "$NDIND_ROOT/lib/$PSTACK" "Pulumi.$PSTACK.yaml"
+	rm -rf "$NDIND_ROOT/lib/${PSTACK:?}" "Pulumi.$PSTACK.yaml"
 fi
 # The baseline beside them: the same first up and cycle by the plain script.
 log "bench: the plain docker script ($PLAIN)"

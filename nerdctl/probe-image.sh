@@ -32,12 +32,15 @@ blob() {
 tar_sorted() { tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$@"; }
 
 tar_sorted "$work/layer" -C "$work/root" .
+# shellcheck disable=SC2046 # blob prints two words, split on purpose
 set -- $(blob "$work/layer")
 layer=$1 layer_size=$2
 printf '%s' '{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/busybox","httpd","-f","-p","8080","-h","/www"]},"rootfs":{"type":"layers","diff_ids":["'"$layer"'"]}}' >"$work/config"
+# shellcheck disable=SC2046 # blob prints two words, split on purpose
 set -- $(blob "$work/config")
 config=$1 config_size=$2
 printf '%s' '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"'"$config"'","size":'"$config_size"'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"'"$layer"'","size":'"$layer_size"'}]}' >"$work/manifest"
+# shellcheck disable=SC2046 # blob prints two words, split on purpose
 set -- $(blob "$work/manifest")
 printf '%s' '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"'"$1"'","size":'"$2"',"annotations":{"io.containerd.image.name":"docker.io/'"$NAME:$TAG"'","org.opencontainers.image.ref.name":"'"$TAG"'"}}]}' >"$work/index.json"
 printf '%s' '{"imageLayoutVersion":"1.0.0"}' >"$work/oci-layout"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Sourced by every script in the wrapper: one log style, one PATH, one state
 # folder, so containerd, CNI and each nerdctl call see the same tools.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

@@ -270,9 +270,7 @@ EOF
 # (iptables|ip6tables); empty when the image has no such backend.
 ipt_cmd() {
 	# The bundle's own first (the wrapper), then a host's.
-	for bin in "/usr/local/sbin/xtables-$1-multi"; do
-		[ -x "$bin" ] && { echo "$bin $2"; return; }
-	done
+	[ ! -x "/usr/local/sbin/xtables-$1-multi" ] || { echo "/usr/local/sbin/xtables-$1-multi $2"; return; }
 	for bin in "/usr/sbin/$2-$1" "/sbin/$2-$1"; do
 		[ -x "$bin" ] && { echo "$bin"; return; }
 	done

@@ -134,6 +134,7 @@ supervise() {
 # The daemons start with the proxy settings of the moment; configure.sh
 # restarts them when those change.
 load_proxy_env() {
+	# shellcheck disable=SC1090 # written by configure.sh
 	[ ! -r "$PROXY_ENV" ] || { set -a; . "$PROXY_ENV"; set +a; }
 }
 

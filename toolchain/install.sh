@@ -16,7 +16,7 @@ step() {
 # Node 20 gives npm modules; their install scripts would ask a `pulumi` on
 # the PATH to download plugins, which cannot work offline.
 npm_modules() {
-	if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+	if [ -n "$(find node_modules/.package-lock.json -newer package-lock.json 2>/dev/null)" ]; then
 		log "npm modules up to date"
 		return 0
 	fi

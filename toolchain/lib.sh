@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Shared by the host-side toolchain scripts (sourced, not run).
 # Everything heavy is cached outside the checkout, keyed by version, so a
 # second run on the same machine reuses it.

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Sourced by the port-mapping reproductions: arguments, log style, and the
 # helpers that start named servers and tell, by real traffic, which container
 # answers on a port. Each script sets FIRST and SECOND before sourcing.

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../toolchain/lib.sh"
 cd "$NDIND_ROOT"
 
-STACK=repro-unpatched
+STACK="repro-unpatched"
 PULUMI="pulumi --non-interactive --stack $STACK"
 
 cleanup() {
