@@ -12,6 +12,7 @@ export const imageName = env.imageName;
 export const imageId = env.imageId;
 export const storageDir = env.storageDir;
 export const versions = env.versions;
+export const nerdctlBuild = env.nerdctlBuild;
 export const ports = settings.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`);
 export const prepareReport = env.prepareReport;
 export const registriesReport = env.registriesReport;

@@ -4,12 +4,13 @@
 // computed at preview, so a version change shows up as a new bundle; so does
 // an edit in nerdctl/src, whose bundle keeps one folder (dirKey) so that the
 // image, which names the folder, is not rebuilt for it.
-import { execFileSync } from "child_process";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Providers } from "./providers";
 import { HostCommand } from "./providers/specs";
-import { Versions } from "./config";
+import { SettingsError, Versions } from "./config";
 
 export interface BundleArgs {
     providers: Providers;
@@ -26,26 +27,55 @@ export class Bundle extends pulumi.ComponentResource {
     readonly dirKey: string;
     /** nerdctl is built from nerdctl/src (make nerdctl-src), not the patch files. */
     readonly fromSource: boolean;
+    /** Which nerdctl tree: the release's patch series, the release as released (and why), or nerdctl/src. */
+    readonly nerdctlBuild: string;
     readonly build: HostCommand;
 
     constructor(name: string, args: BundleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Bundle", name, {}, opts);
         const environment = bundleEnv(args.versions, args.nerdctlPatches, args.buildkit);
         const script = path.join(args.projectRoot, "nerdctl", "build.sh");
-        const ask = (flag: string) => execFileSync("sh", [script, flag], {
-            env: { ...process.env, ...environment }, encoding: "utf8",
-        }).trim();
+        const ask = (flag: string) => askBuildScript(script, flag, environment);
         this.key = ask("--key");
         this.dirKey = ask("--dir-key");
         this.fromSource = this.key !== this.dirKey;
+        this.nerdctlBuild = describeNerdctl(args.projectRoot, args.versions.nerdctl, args.nerdctlPatches, this.key, this.fromSource);
         this.build = args.providers.command(`${name}-build`, {
             create: "sh nerdctl/build.sh",
             dir: args.projectRoot,
             environment,
             triggers: [this.key],
         }, { parent: this });
-        this.registerOutputs({ key: this.key, dirKey: this.dirKey });
+        this.registerOutputs({ key: this.key, dirKey: this.dirKey, nerdctlBuild: this.nerdctlBuild });
     }
+}
+
+/**
+ * build.sh --key / --dir-key, run at preview. Its ERROR (a release the module
+ * proxy refuses, naming the setting) fails the preview as a settings problem;
+ * its warnings (the proxy could not be asked) become Pulumi warnings.
+ */
+function askBuildScript(script: string, flag: string, environment: Record<string, string>): string {
+    const r = spawnSync("sh", [script, flag], { env: { ...process.env, ...environment }, encoding: "utf8" });
+    const stderr = r.stderr ?? "";
+    for (const line of stderr.split("\n").filter((l) => l.includes("WARNING: "))) {
+        pulumi.log.warn(line.slice(line.indexOf("WARNING: ") + 9));
+    }
+    if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
+    const at = stderr.indexOf("ERROR: ");
+    const why = at >= 0 ? stderr.slice(at + 7).trim() : `${stderr.trim() || r.error?.message || ""} (exit ${r.status})`;
+    throw new SettingsError([`nerdctl/build.sh ${flag}: ${why}`]);
+}
+
+/** For the nerdctlBuild output: which nerdctl tree the bundle holds. */
+export function describeNerdctl(root: string, version: string, patches: boolean, key: string, fromSource: boolean): string {
+    const tag = key.slice(key.indexOf(`_nerdctl-${version}-`) + `_nerdctl-${version}-`.length).split("_")[0];
+    if (fromSource) return `nerdctl ${version} from nerdctl/src (${tag})`;
+    if (!patches) return `nerdctl ${version} as released (nerdctlPatches is false)`;
+    const dir = path.join("nerdctl", "patches", version);
+    const series = fs.existsSync(path.join(root, dir)) ? fs.readdirSync(path.join(root, dir)).filter((f) => f.endsWith(".patch")).sort() : [];
+    if (series.length === 0) return `nerdctl ${version} as released: there is no patch series for ${version} (${dir}/)`;
+    return `nerdctl ${version} with our patch series ${dir}/ (${tag}): ${series.join(", ")}`;
 }
 
 export function bundleEnv(v: Versions, nerdctlPatches: boolean, buildkit: boolean): Record<string, string> {

@@ -22,6 +22,8 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
     readonly imageId: pulumi.Output<string>;
     readonly storageDir: string;
     readonly versions: Versions;
+    /** nerdctl with our patch series for its release, as released (and why), or from nerdctl/src. */
+    readonly nerdctlBuild: string;
     readonly prepareReport: pulumi.Output<string>;
     /** configure.sh's report: files written, endpoints checked, containerd restarts. */
     readonly registriesReport: pulumi.Output<string>;
@@ -81,6 +83,7 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         this.imageId = image.imageId;
         this.storageDir = storage.dir;
         this.versions = s.versions;
+        this.nerdctlBuild = bundle.nerdctlBuild;
         this.prepareReport = prepare.report;
         this.registriesReport = registries.report;
         this.imagesText = verify.imagesText;

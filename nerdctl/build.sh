@@ -5,19 +5,22 @@
 # a root overlay in nerdctl/out/ and
 # prints that folder's name as the last stdout line; logs go to stderr.
 # Usage: dir=nerdctl/out/$(nerdctl/build.sh)
-# With --key it only prints the KEY (nothing is downloaded or built); with
+# With --key it only prints the KEY (nothing is built; the module proxy is
+# asked whether it serves each release, and nerdctl's module is fetched for
+# its Dockerfile's pins); with
 # --dir-key the name of its folder in nerdctl/out/, which is the KEY except
 # for a bundle built from nerdctl/src: one folder, whatever its content hash.
 #   CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION NERDCTL_VERSION
 #                      default: the Pulumi.yaml config defaults
-#   BUILDKIT_VERSION TINI_VERSION  default: what nerdctl 1.5.0's full release
-#                      bundles (its Dockerfile: BuildKit v0.12.0, tini v0.19.0)
+#   BUILDKIT_VERSION TINI_VERSION  default: what the nerdctl release's full
+#                      bundle pins (its Dockerfile; 1.5.0: BuildKit 0.12.0, tini 0.19.0)
 #   NDIND_BUILDKIT=false   leave BuildKit out
 #   NERDCTL_PATCHES=none   nerdctl without our patches
 #   NDIND_REBUILD=1        rebuild components even when cached
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
+. "$here/modules.sh"
 export LC_ALL=C
 
 say() { log "$@" >&2; }
@@ -32,12 +35,30 @@ RUNC_VERSION=$(pin "${RUNC_VERSION:-}" runcVersion)
 CNI_PLUGINS_VERSION=$(pin "${CNI_PLUGINS_VERSION:-}" cniPluginsVersion)
 NERDCTL_VERSION=$(pin "${NERDCTL_VERSION:-}" nerdctlVersion)
 export NERDCTL_VERSION
-BUILDKIT_VERSION=${BUILDKIT_VERSION:-0.12.0}
-TINI_VERSION=${TINI_VERSION:-0.19.0}
 case ${NDIND_BUILDKIT:-true} in
 true | false) ;;
 *) die "NDIND_BUILDKIT is '$NDIND_BUILDKIT': give true or false" ;;
 esac
+
+# Every release the module proxy refuses, named at once (and at preview,
+# which runs --key); answers are cached, so this costs milliseconds.
+problems=
+add_problem() { [ -z "$1" ] || problems="$problems
+  - $1"; }
+add_problem "$(module_problem nerdctl "$NERDCTL_VERSION")"
+add_problem "$(module_problem containerd "$CONTAINERD_VERSION")"
+add_problem "$(module_problem runc "$RUNC_VERSION")"
+add_problem "$(module_problem cni "$CNI_PLUGINS_VERSION")"
+[ -n "$problems" ] || {
+	# BuildKit and tini as this nerdctl release's full bundle has them.
+	ndir=$(module_dir nerdctl "$NERDCTL_VERSION")
+	BUILDKIT_VERSION=${BUILDKIT_VERSION:-$(release_pin "$ndir" BUILDKIT_VERSION)}
+	TINI_VERSION=${TINI_VERSION:-$(release_pin "$ndir" TINI_VERSION)}
+	[ -n "$BUILDKIT_VERSION" ] && [ -n "$TINI_VERSION" ] ||
+		die "nerdctl $NERDCTL_VERSION's Dockerfile pins no BUILDKIT_VERSION or TINI_VERSION: set both"
+	[ "${NDIND_BUILDKIT:-true}" = false ] || add_problem "$(module_problem buildkit "$BUILDKIT_VERSION")"
+}
+[ -z "$problems" ] || die "the Go module proxy refuses releases of this bundle:$problems"
 
 ntag=$("$here/source.sh" --tag)
 # The tools and the probe image follow Debian's packages of this release, and
@@ -54,6 +75,16 @@ src-*) DIRKEY=$(echo "$KEY" | sed "s/-${ntag}_/-src_/") nname=nerdctl-$NERDCTL_V
 esac
 [ "${1:-}" = --key ] && { echo "$KEY"; exit 0; }
 [ "${1:-}" = --dir-key ] && { echo "$DIRKEY"; exit 0; }
+
+# Other pins are the stack's settings; the log says where they differ from
+# the release's own.
+pins=
+for c in CONTAINERD RUNC CNI_PLUGINS; do
+	want=$(release_pin "$ndir" "${c}_VERSION")
+	have=$(eval echo "\$${c}_VERSION")
+	[ -z "$want" ] || [ "$want" = "$have" ] || pins="$pins, ${c}_VERSION $have (the release pins $want)"
+done
+say "nerdctl $NERDCTL_VERSION with containerd $CONTAINERD_VERSION, runc $RUNC_VERSION, CNI plugins $CNI_PLUGINS_VERSION, BuildKit $BUILDKIT_VERSION, tini $TINI_VERSION${pins:+; differs from nerdctl $NERDCTL_VERSION's Dockerfile:${pins#,}}"
 
 nsrc=$("$here/source.sh")
 case $ntag in
@@ -72,23 +103,26 @@ work=$(mktemp -d "$NDIND_CACHE/build/.work.XXXXXX")
 outtmp=
 trap 'rm -rf "$work" ${outtmp:+"$outtmp"}' EXIT
 
-# The release commits, for the revision the binaries report; the module proxy
-# does not record them for these tags. Other versions report the tag itself.
+# NAME VERSION: the release commit, for the revision the binaries report; the
+# module proxy does not record it. Known here for the seed's tags; else the
+# one nerdctl's Dockerfile names beside the same version (ARG
+# CONTAINERD_VERSION=v2.1.3@c787fb9...); else the tag itself.
 tag_commit() {
-	case $1 in
+	case $1@v$2 in
 	containerd@v1.7.2) echo 0cae528dd6cb557f7201036e9f43420650207b58 ;;
 	runc@v1.1.7) echo 860f061b76bb4fc671f0f9e900f7d80ff93d4eb7 ;;
-	*) echo "$2" ;;
+	*)
+		c=$(sed -n "s/^ARG $(echo "$1" | tr a-z A-Z)_VERSION=v$2@\([0-9a-f]\{40\}\)\$/\1/p" "$ndir/Dockerfile")
+		echo "${c:-v$2}"
+		;;
 	esac
 }
 
-# MODULE VERSION DEST: a writable copy of the module source at DEST. The
+# COMPONENT VERSION DEST: a writable copy of the module source at DEST. The
 # module zips keep only vendor/modules.txt, so dependencies come from the
 # proxy (-mod=mod) and the stub vendor folder goes.
 module_tree() {
-	json=$(cd / && go mod download -json "$1@v$2") || die "go mod download $1@v$2 failed: $json"
-	dir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
-	[ -d "$dir" ] || die "no module directory in: $json"
+	dir=$(module_dir "$1" "$2")
 	mkdir -p "$3"
 	cp -R "$dir/." "$3/"
 	chmod -R u+w "$3"
@@ -136,10 +170,12 @@ component() {
 	rebuilt=1
 }
 
+# The same commands and -X variables in 1.x and 2.x, under the module path
+# of the release (…/containerd/v2/version.Version).
 build_containerd() {
-	module_tree github.com/containerd/containerd "$CONTAINERD_VERSION" "$1"
-	pkg=github.com/containerd/containerd
-	rev=$(tag_commit "containerd@v$CONTAINERD_VERSION" "v$CONTAINERD_VERSION")
+	module_tree containerd "$CONTAINERD_VERSION" "$1"
+	pkg=$(module_path containerd "$CONTAINERD_VERSION")
+	rev=$(tag_commit containerd "$CONTAINERD_VERSION")
 	# The Makefile's STATIC=1 tags; btrfs needs cgo, so it is left out.
 	(cd "$1" && CGO_ENABLED=0 go build -o "$2/" \
 		-tags "urfave_cli_no_docs osusergo netgo static_build no_btrfs" \
@@ -157,8 +193,8 @@ build_runc() {
 		[ ! -f "$(pkg-config --variable=libdir libseccomp)/libseccomp.a" ]; then
 		apt_install libseccomp-dev pkg-config
 	fi
-	module_tree github.com/opencontainers/runc "$RUNC_VERSION" "$1"
-	rev=$(tag_commit "runc@v$RUNC_VERSION" "v$RUNC_VERSION")
+	module_tree runc "$RUNC_VERSION" "$1"
+	rev=$(tag_commit runc "$RUNC_VERSION")
 	# The Makefile's "static" target: cgo for nsenter and libseccomp.
 	(cd "$1" && CGO_ENABLED=1 go build -o "$2/runc" \
 		-tags "seccomp netgo osusergo" \
@@ -170,7 +206,7 @@ build_runc() {
 }
 
 build_cni() {
-	module_tree github.com/containernetworking/plugins "$CNI_PLUGINS_VERSION" "$1"
+	module_tree cni "$CNI_PLUGINS_VERSION" "$1"
 	# build_linux.sh's set: every main, ipam and meta plugin (the windows
 	# ones drop out of the ./... patterns by their build tags).
 	(cd "$1" && CGO_ENABLED=0 go build -o "$2/" \
@@ -190,9 +226,24 @@ build_nerdctl() {
 	src-*) rev=v$NERDCTL_VERSION+$ntag ;;
 	*) rev=$(sed -n 's/^NERDCTL_REVISION=//p' "$nsrc/.ndind-ready")+patches.$ntag ;;
 	esac
-	pkg=github.com/containerd/nerdctl
+	pkg=$(module_path nerdctl "$NERDCTL_VERSION")
+	# nerdctl 2.x keeps test helpers in files that are not _test.go files
+	# (cmd/nerdctl/helpers/testing_linux.go), importing its test framework,
+	# the nested module mod/tigron. Module zips leave nested modules out, and
+	# the proxy does not serve this one, so the build leaves those helpers out
+	# (the binary never calls them); -overlay keeps the tree as released.
+	echo '{"Replace":{}}' >"$work/nerdctl-overlay.json"
+	if grep -q '=> \./mod/tigron' "$nsrc/go.mod" && [ ! -f "$nsrc/mod/tigron/go.mod" ]; then
+		helpers=$(cd "$nsrc" && grep -rl --include='*.go' -e "\"$pkg/pkg/testutil" -e '"github.com/containerd/nerdctl/mod/tigron' cmd pkg |
+			grep -v -e '_test\.go$' -e '^pkg/testutil/' || :)
+		# shellcheck disable=SC2086 # one file a word
+		say "  left out of the build (test helpers needing mod/tigron):" $helpers
+		# shellcheck disable=SC2086
+		printf '%s\n' $helpers | awk -v d="$nsrc" 'BEGIN { printf "{\"Replace\":{" }
+			{ printf "%s\"%s/%s\":\"\"", (NR > 1 ? "," : ""), d, $0 } END { print "}}" }' >"$work/nerdctl-overlay.json"
+	fi
 	# Built in the patched tree itself (-o outside it); go.sum may gain lines.
-	(cd "$nsrc" && CGO_ENABLED=0 go build -o "$2/nerdctl" \
+	(cd "$nsrc" && CGO_ENABLED=0 go build -overlay "$work/nerdctl-overlay.json" -o "$2/nerdctl" \
 		-ldflags "-s -w -X $pkg/pkg/version.Version=v$NERDCTL_VERSION -X $pkg/pkg/version.Revision=$rev" \
 		./cmd/nerdctl) >&2
 	assert_static "$2/nerdctl"
@@ -220,8 +271,8 @@ build_tini() {
 # As BuildKit's own Dockerfile builds them: no cgo, buildkitd with its
 # static tags (seccomp here only names the profile; runc applies it).
 build_buildkit() {
-	module_tree github.com/moby/buildkit "$BUILDKIT_VERSION" "$1"
-	pkg=github.com/moby/buildkit
+	module_tree buildkit "$BUILDKIT_VERSION" "$1"
+	pkg=$(module_path buildkit "$BUILDKIT_VERSION")
 	ld="-s -w -X $pkg/version.Version=v$BUILDKIT_VERSION -X $pkg/version.Revision=v$BUILDKIT_VERSION -X $pkg/version.Package=$pkg"
 	(cd "$1" && CGO_ENABLED=0 go build -o "$2/buildctl" -ldflags "$ld" ./cmd/buildctl &&
 		CGO_ENABLED=0 go build -o "$2/buildkitd" -tags "osusergo netgo static_build seccomp" -ldflags "$ld" ./cmd/buildkitd) >&2

@@ -1,6 +1,7 @@
 #!/bin/sh
 # `make nerdctl-patches`: writes the commits of nerdctl/src after its base
-# ("nerdctl vX.Y.Z") back as nerdctl/patches/NNNN-*.patch. The output is
+# ("nerdctl vX.Y.Z") back as the series of that release,
+# nerdctl/patches/X.Y.Z/NNNN-*.patch. The output is
 # stable: no commit ids (--zero-commit), no version signature, full index
 # lines, and no user diff settings, so unchanged commits give identical files.
 # A patch keeps its file name while its subject is unchanged.
@@ -10,9 +11,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 export LC_ALL=C
 
 src=${NDIND_NERDCTL_SRC:-$NDIND_ROOT/nerdctl/src}
-patches=$NDIND_ROOT/nerdctl/patches
 [ -d "$src/.git" ] || die "no $src: make nerdctl-src lays it out"
 base=$(cut -d' ' -f2 "$src/.git/ndind-base")
+patches=$NDIND_ROOT/nerdctl/patches/$(cut -d' ' -f1 "$src/.git/ndind-base")
 [ -z "$(git -C "$src" status --porcelain)" ] ||
 	warn "$src has changes that are not committed; only commits are written (git -C nerdctl/src commit -a first)"
 
@@ -42,5 +43,7 @@ for f in "$tmp"/new/*.patch; do
 done
 rm -f "$patches"/*.patch
 cp "$tmp"/out/*.patch "$patches/" 2>/dev/null || :
-log "nerdctl/patches: $(ls "$patches" | grep -c '\.patch$') patches from $(git -C "$src" rev-list --count "$base..HEAD") commits after the base"
+# A release with no commits after its base has no series.
+rmdir "$patches" 2>/dev/null || :
+log "${patches#"$NDIND_ROOT"/}: $(ls "$patches" 2>/dev/null | grep -c '\.patch$') patches from $(git -C "$src" rev-list --count "$base..HEAD") commits after the base"
 git -C "$NDIND_ROOT" status --short -- nerdctl/patches | sed 's/^/  /'

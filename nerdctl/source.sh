@@ -1,8 +1,9 @@
 #!/bin/sh
 # Prints (last stdout line) the path of the nerdctl source tree to build:
 # nerdctl/src when `make nerdctl-src` made it (edits included, committed or
-# not), else a writable copy of nerdctl's module source with
-# nerdctl/patches/*.patch applied. Logs go to stderr.
+# not), else a writable copy of nerdctl's module source with the release's
+# series, nerdctl/patches/<version>/*.patch, applied (a release without a
+# series is built as released). Logs go to stderr.
 #   NERDCTL_VERSION   default: Pulumi.yaml nerdctlVersion
 #   NERDCTL_PATCHES   "none" leaves the tree unpatched (and ignores nerdctl/src)
 #   NDIND_NERDCTL_SRC the editable tree, default nerdctl/src
@@ -10,6 +11,7 @@
 # "unpatched", or "src-" + sha12 of nerdctl/src's content.
 set -eu
 . "$(dirname "$0")/../toolchain/lib.sh"
+. "$(dirname "$0")/modules.sh"
 export LC_ALL=C # glob and sort order = name order
 
 say() { log "$@" >&2; }
@@ -38,7 +40,7 @@ if [ "${NERDCTL_PATCHES:-}" != none ] && [ -d "$src/.git" ]; then
 	exit 0
 fi
 
-patchdir=$NDIND_ROOT/nerdctl/patches
+patchdir=$NDIND_ROOT/nerdctl/patches/$ver
 set --
 if [ "${NERDCTL_PATCHES:-}" != none ]; then
 	for p in "$patchdir"/*.patch; do
@@ -53,6 +55,8 @@ else
 	tag=$(cat "$@" | sha256sum | cut -c1-12)
 fi
 [ "$mode" = --tag ] && { echo "$tag"; exit 0; }
+[ "${NERDCTL_PATCHES:-}" = none ] || [ -d "$patchdir" ] ||
+	say "no patch series for nerdctl $ver (nerdctl/patches/$ver/): built as released"
 dir=$NDIND_CACHE/src/nerdctl-$ver-$tag
 
 if [ -f "$dir/.ndind-ready" ]; then
@@ -61,12 +65,11 @@ if [ -f "$dir/.ndind-ready" ]; then
 	exit 0
 fi
 
-say "downloading github.com/containerd/nerdctl@v$ver"
-json=$(cd / && GOFLAGS=-mod=mod go mod download -json "github.com/containerd/nerdctl@v$ver") ||
-	die "go mod download github.com/containerd/nerdctl@v$ver failed: $json"
-moddir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+say "downloading $(module_path nerdctl "$ver")@v$ver"
+json=$(module_json nerdctl "$ver")
+moddir=$(json_field "$json" Dir)
 [ -d "$moddir" ] || die "no module directory in: $json"
-hash=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Hash": "\(.*\)",*$/\1/p')
+hash=$(json_field "$json" Hash)
 
 mkdir -p "$NDIND_CACHE/src"
 tmp=$(mktemp -d "$NDIND_CACHE/src/.nerdctl-$ver-$tag.XXXXXX")

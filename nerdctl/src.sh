@@ -1,7 +1,8 @@
 #!/bin/sh
 # `make nerdctl-src`: lays out nerdctl/src (git-ignored) as a git checkout of
 # the pinned nerdctl: one commit "nerdctl vX.Y.Z" of the module source, then
-# each of nerdctl/patches/*.patch as a commit of its own (git am). While the
+# each patch of its series, nerdctl/patches/X.Y.Z/*.patch, as a commit of its
+# own (git am; none for a release without a series). While the
 # folder exists the bundle is built from it, edits included; `make
 # nerdctl-patches` writes its commits back. An existing tree is left alone:
 # it may hold work.
@@ -9,6 +10,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
+. "$here/modules.sh"
 export LC_ALL=C
 
 ver=${NERDCTL_VERSION:-$(pulumi_default nerdctlVersion)}
@@ -21,11 +23,9 @@ if [ -d "$dest/.git" ]; then
 fi
 [ ! -e "$dest" ] || die "$dest exists but is not a git tree; move it away first"
 
-log "downloading github.com/containerd/nerdctl@v$ver"
-json=$(cd / && GOFLAGS=-mod=mod go mod download -json "github.com/containerd/nerdctl@v$ver") ||
-	die "go mod download github.com/containerd/nerdctl@v$ver failed: $json"
-moddir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
-[ -d "$moddir" ] || die "no module directory in: $json"
+mod=$(module_path nerdctl "$ver")
+log "downloading $mod@v$ver"
+moddir=$(module_dir nerdctl "$ver")
 
 tmp=$(mktemp -d "$(dirname "$dest")/.src.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -45,10 +45,11 @@ git -C "$tmp" init -q -b main
 git -C "$tmp" config user.name nerdctl-dind
 git -C "$tmp" config user.email nerdctl-dind@localhost
 git -C "$tmp" add -A
-git -C "$tmp" commit -q -m "nerdctl v$ver" -m "The module source of github.com/containerd/nerdctl@v$ver, go.sum completed."
+git -C "$tmp" commit -q -m "nerdctl v$ver" -m "The module source of $mod@v$ver, go.sum completed."
 echo "$ver $(git -C "$tmp" rev-parse HEAD)" >"$tmp/.git/ndind-base"
 
-for p in "$NDIND_ROOT"/nerdctl/patches/*.patch; do
+[ -d "$NDIND_ROOT/nerdctl/patches/$ver" ] || log "no patch series for nerdctl $ver (nerdctl/patches/$ver/): the tree is the release"
+for p in "$NDIND_ROOT/nerdctl/patches/$ver"/*.patch; do
 	[ -f "$p" ] || continue
 	log "applying $(basename "$p")"
 	# git am takes the author date from the Date header; give one where

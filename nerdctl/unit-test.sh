@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs nerdctl's own Go unit tests in the patched tree from source.sh.
 #   nerdctl/unit-test.sh [PACKAGE...]   e.g. ./pkg/portutil/...
-# Without packages: those our patches touch (their "+++ b/" paths), or
-# ./pkg/portutil/... when there are no patches.
+# Without packages: those the release's series (nerdctl/patches/<version>/)
+# touches (their "+++ b/" paths), or ./pkg/portutil/... when it has none.
 #   GOTEST_FLAGS      extra go test flags, e.g. "-v -run TestParseFlagP"
 #   NERDCTL_PATCHES=none   the same tests on the unpatched tree
 set -eu
@@ -18,7 +18,8 @@ src=$("$here/source.sh")
 if [ $# -eq 0 ]; then
 	# The folder of every Go file a patch touches, as ./pkg/x; testdata
 	# folders belong to the package above them.
-	pkgs=$(for p in "$NDIND_ROOT"/nerdctl/patches/*.patch; do [ -f "$p" ] && cat "$p"; done |
+	ver=${NERDCTL_VERSION:-$(pulumi_default nerdctlVersion)}
+	pkgs=$(for p in "$NDIND_ROOT/nerdctl/patches/${ver#v}"/*.patch; do [ -f "$p" ] && cat "$p"; done |
 		sed -n 's|^+++ b/\(.*\.go\)\([[:space:]].*\)*$|\1|p' |
 		sed -e 's|/testdata/.*||' -e 's|/[^/]*\.go$||' -e 's|^[^/]*\.go$|.|' |
 		sort -u | sed 's|^\([^.]\)|./\1|')

@@ -6,7 +6,7 @@
 # second DNAT rule for the same port behind the first, `nerdctl run` succeeds,
 # and all traffic to the port still reaches the first container. Docker
 # refuses the second container with "port is already allocated"; so does our
-# build (nerdctl/patches/0002).
+# build (nerdctl/patches/1.5.0/0002).
 #
 # usage: repro-2179.sh WRAPPER [IMAGE]
 #   WRAPPER  name of the running wrapper container

@@ -7,7 +7,7 @@
 # nerdctl read only the first port of that list. So once a container
 # publishes two ports, the next container is given the first one's second
 # host port; the older DNAT rule matches first, and the traffic meant for the
-# new container reaches the old one. Fixed by nerdctl/patches/0001.
+# new container reaches the old one. Fixed by nerdctl/patches/1.5.0/0001.
 #
 # usage: repro-2537.sh WRAPPER [IMAGE]
 #   WRAPPER  name of the running wrapper container

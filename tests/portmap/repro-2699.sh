@@ -9,7 +9,7 @@
 # started, but the older rule wins and its traffic goes to a dead address.
 # (With our patch 0002 alone the port is refused, named after the dead
 # container.) Docker frees the port when the container stops; so does our
-# build (nerdctl/patches/0003), and `nerdctl start` gives the ports back.
+# build (nerdctl/patches/1.5.0/0003), and `nerdctl start` gives the ports back.
 #
 # usage: repro-2699.sh WRAPPER [IMAGE]
 #   WRAPPER  name of the running wrapper container

@@ -9,7 +9,7 @@
 # only listeners on the very same address, so a port a server listens on at
 # 127.0.0.1 can be handed out. Docker refuses ("address already in use");
 # upstream refuses since v2.1.3 (PR #4097); so does our build
-# (nerdctl/patches/0004), naming the process.
+# (nerdctl/patches/1.5.0/0004), naming the process.
 #
 # usage: repro-host-socket.sh WRAPPER [IMAGE]
 #   WRAPPER  name of the running wrapper container
