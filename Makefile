@@ -28,30 +28,47 @@ export PULUMI_NODEJS_TRANSPILE_ONLY := true
 
 PULUMI := pulumi --non-interactive --stack $(STACK)
 
-.PHONY: load registry registry-stop toolchain plugins stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched nerdctl-src nerdctl-patches test-upstream
+# A bare `make` lists the verbs; it installs nothing.
+.DEFAULT_GOAL := help
+
+# This list: every target with a "## what it does" on its line.
+help: ## this list
+	@echo "make VERB [STACK=name]   (STACK defaults to dev)"
+	@awk -F':.*## ' '/^[a-z][a-z0-9-]*:.*## / { printf "  make %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+# Checks without running anything: shell syntax (and shellcheck where
+# installed), TypeScript types, Go formatting and vet.
+lint: ## shell syntax, shellcheck, TypeScript types, gofmt and go vet; runs nothing
+	@for f in $$(git ls-files '*.sh'); do sh -n "$$f" || exit 1; done; echo "sh -n: $$(git ls-files '*.sh' | wc -l) scripts"
+	@if command -v shellcheck >/dev/null; then shellcheck -S warning -x $$(git ls-files '*.sh'); else echo "shellcheck: not installed (apt-get install shellcheck)"; fi
+	npx tsc --noEmit -p .
+	@cd provider && test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above are not formatted"; exit 1; }
+	cd provider && GOFLAGS="-mod=mod -buildvcs=false" go vet ./...
+
+.PHONY: help lint load registry registry-stop toolchain plugins stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched nerdctl-src nerdctl-patches test-upstream
 
 # Also the state folder, which every target that runs pulumi needs (a fresh checkout has none).
-toolchain:
+toolchain: ## install and start what the project needs (first run: minutes; then seconds)
 	@sh toolchain/install.sh
 	@mkdir -p .state
 
 # Asks again whether the real docker and command plugins can be installed
 # (make toolchain keeps a "cannot" answer until package.json's pins change).
-plugins: toolchain
+plugins: toolchain ## ask again whether the real docker and command plugins can be installed
 	@NDIND_PLUGINS_PROBE=1 sh toolchain/plugins.sh
 
 # Selects or creates the stack; a new one gets its provider and base image
 # chosen once, printed (toolchain/stack.sh).
-stack: toolchain
+stack: toolchain ## select or create STACK, choosing its provider and base image once
 	@sh toolchain/stack.sh $(STACK)
 
-up: stack
+up: stack ## bring STACK up: bundle, image, storage, wrapper, prepare, verify
 	$(PULUMI) up --yes --skip-preview
 
-preview: stack
+preview: stack ## what a settings change would do (pulumi preview --diff)
 	$(PULUMI) preview --diff
 
-destroy: stack
+destroy: stack ## remove the wrapper; the stored images stay in the storage folder
 	$(PULUMI) destroy --yes --skip-preview
 
 # Destroy and delete the stored images and the wrapper image too: the one
@@ -59,7 +76,7 @@ destroy: stack
 # The image (output imageName: the tag is the stack's name in lower case) is
 # removed from the stack's engine (output dockerEnv), both read before the
 # destroy empties the outputs.
-purge: stack
+purge: stack ## destroy and delete the stored images and the wrapper image too
 	$(PULUMI) config set destroyDeletesStorage true
 	$(PULUMI) up --yes --skip-preview
 	engine=$$($(PULUMI) stack output dockerEnv) && image=$$($(PULUMI) stack output imageName) && \
@@ -68,63 +85,63 @@ purge: stack
 	{ env $$engine docker rmi "$$image" || :; }
 
 # Host images into the stack's containerd: make load IMAGE="busybox:ndind alpine:3.18".
-load:
+load: ## copy host images into the stack: make load IMAGE="busybox:ndind"
 	@[ -n "$(IMAGE)" ] || { echo 'usage: make load IMAGE="name[ name...]" [STACK=...]' >&2; exit 2; }
 	@env $$($(PULUMI) stack output dockerEnv 2>/dev/null) sh toolchain/load-images.sh nerdctl-dind-$(STACK) $(IMAGE)
 
 # The local registry shared by the stacks of this Docker host (localRegistry: true).
 # REGISTRY_PORT=5000 is its host port on 127.0.0.1; its images stay in lib/.registry.
-registry: toolchain
+registry: toolchain ## start the local registry the stacks of this host share
 	@sh toolchain/local-registry.sh start
 
-registry-stop:
+registry-stop: ## stop the shared local registry (its images stay)
 	@sh toolchain/local-registry.sh stop
 
 # On the stack's engine, wherever it is.
-shell:
+shell: ## a shell in the wrapper, on the stack's engine
 	env $$($(PULUMI) stack output dockerEnv) docker exec -it nerdctl-dind-$(STACK) sh
 
 # The port-mapping reproductions against nerdctl 1.5.0 as released: they
 # must fail there (CI runs them on our patched build, where they pass).
-repro-unpatched: toolchain
+repro-unpatched: toolchain ## the port-mapping reproductions on nerdctl 1.5.0 as released (they fail there)
 	@sh tests/portmap/run-unpatched.sh
 
 # nerdctl/src: a git checkout of the pinned nerdctl with our patches as
 # commits; while it exists the bundle is built from it, edits included.
-nerdctl-src:
+nerdctl-src: ## nerdctl/src: an editable nerdctl tree the bundle is built from
 	@sh nerdctl/src.sh
 
 # Its commits after the base, written back as nerdctl/patches/<version>/NNNN-*.patch.
-nerdctl-patches:
+nerdctl-patches: ## write nerdctl/src's commits back as the patch series
 	@sh nerdctl/patches.sh
 
 # The host report, run on this machine against the stack's storage folder.
-doctor:
+doctor: ## host report: what this machine has and lacks
 	@sh scripts/doctor.sh $(CURDIR)/lib/$(STACK)/containerd
 
-test: toolchain test-unit test-provider test-nerdctl test-upstream test-e2e
+test: toolchain test-unit test-provider test-nerdctl test-upstream test-e2e ## every test: unit, provider, nerdctl, upstream, end to end (what CI runs)
 
-test-unit:
+test-unit: ## types and unit tests (mocks, seconds)
 	npx tsc --noEmit -p .
 	npx mocha --timeout 30000 'tests/unit/**/*.test.ts'
 
 # PROVIDER=pulumi runs the suite on @pulumi/docker and @pulumi/command.
 test-e2e: export PROVIDER ?= ndind
-test-e2e:
+test-e2e: ## the end-to-end suite (PROVIDER=pulumi for @pulumi/docker and @pulumi/command)
 	npx mocha --timeout 1800000 'tests/e2e/**/*.test.ts'
 
 # Our provider plugin's own tests (diff rules, commands, docker calls against a fake docker).
-test-provider:
+test-provider: ## our provider plugin's Go tests
 	cd provider && GOFLAGS="-mod=mod -buildvcs=false" go test -count=1 ./...
 
 # nerdctl's own integration tests in a throwaway stack: TESTS=regex (default:
 # port mapping and networks), PATCHES=none for nerdctl as released.
-test-upstream: toolchain
+test-upstream: toolchain ## nerdctl's own integration tests in a throwaway stack
 	@sh tests/upstream/run.sh
 
 # nerdctl's own unit tests for the packages our patches touch, patched tree.
-test-nerdctl:
+test-nerdctl: ## nerdctl's unit tests for the packages our patches touch
 	GOTEST_FLAGS=-count=1 sh nerdctl/unit-test.sh
 
-bench: toolchain
+bench: toolchain ## measure the daily loop against its baselines (bench/results.md)
 	@sh bench/run.sh
