@@ -119,6 +119,12 @@ nerdctl-patches: ## write nerdctl/src's commits back as the patch series
 doctor: ## host report: what this machine has and lacks
 	@sh scripts/doctor.sh $(CURDIR)/lib/$(STACK)/containerd
 
+# Tools for the job (tools/README.md): where a published port breaks, one
+# archive of every log, every stack of this checkout, pulumi by hand.
+.PHONY: trace
+trace: ## follow a port the wrapper publishes, hop by hop: make trace STACK=dev PORT=8080
+	@npx ts-node -T tools/trace.ts '$(STACK)' '$(PORT)'
+
 test: toolchain test-unit test-provider test-nerdctl test-upstream test-e2e ## every test: unit, provider, nerdctl, upstream, end to end (what CI runs)
 
 test-unit: ## types and unit tests (mocks, seconds)
