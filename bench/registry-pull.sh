@@ -26,7 +26,7 @@ cleanup() {
 	pulumi stack rm --yes --force --stack "$STACK" >/dev/null 2>&1 || :
 	docker rmi "nerdctl-dind:$STACK" "$BIG" "ndind-bench/big:$$" >/dev/null 2>&1 || :
 	[ -z "$started" ] || sh toolchain/local-registry.sh stop >/dev/null 2>&1 || :
-	rm -rf "$DATA" "$NDIND_ROOT/lib/${STACK:?}" "Pulumi.$STACK.yaml"
+	rm -rf "$DATA" "$NDIND_ROOT/lib/${STACK:?}" "$(stack_file "$STACK")"
 }
 trap cleanup EXIT
 

@@ -75,9 +75,9 @@ cleanup() {
 	$RPULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
 	pulumi stack rm --yes --force --stack "$RSTACK" >/dev/null 2>&1 || :
 	sh tests/remote/host.sh down "$REMOTE" >/dev/null 2>&1 || :
-	rm -rf "$REMOTE_DIR" "Pulumi.$RSTACK.yaml"
+	rm -rf "$REMOTE_DIR" "$(stack_file "$RSTACK")"
 	docker rmi "nerdctl-dind:$STACK" "nerdctl-dind:$PSTACK" "nerdctl-dind:$PLAIN" >/dev/null 2>&1 || :
-	rm -rf "$STORAGE" "$NDIND_ROOT/lib/${PSTACK:?}" "$NDIND_ROOT/lib/${PLAIN:?}" "Pulumi.$STACK.yaml" "Pulumi.$PSTACK.yaml" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit"
+	rm -rf "$STORAGE" "$NDIND_ROOT/lib/${PSTACK:?}" "$NDIND_ROOT/lib/${PLAIN:?}" "$(stack_file "$STACK")" "$(stack_file "$PSTACK")" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit"
 }
 trap cleanup EXIT
 
@@ -127,7 +127,7 @@ if [ -n "$with_pulumi" ]; then
 	$PPULUMI destroy --yes --skip-preview >/dev/null
 	pulumi stack rm --yes --stack "$PSTACK" >/dev/null
 	docker rmi "nerdctl-dind:$PSTACK" >/dev/null 2>&1 || :
-	rm -rf "$NDIND_ROOT/lib/${PSTACK:?}" "Pulumi.$PSTACK.yaml"
+	rm -rf "$NDIND_ROOT/lib/${PSTACK:?}" "$(stack_file "$PSTACK")"
 fi
 # The baseline beside them: the same first up and cycle by the plain script.
 log "bench: the plain docker script ($PLAIN)"

@@ -81,3 +81,11 @@ plugins_installed() {
 		printf '%s\n' "$have" | grep -qx "$name $version" || return 1
 	done
 }
+
+# A stack's config file: Pulumi keeps it in Pulumi.yaml's stackConfigDir
+# (git-ignored: it holds the stack's encryption salt and its secrets), e.g.
+# stack_file dev: $NDIND_ROOT/stacks/Pulumi.dev.yaml.
+stack_file() {
+	printf '%s/%s/Pulumi.%s.yaml\n' "$NDIND_ROOT" \
+		"$(awk '$1 == "stackConfigDir:" { print $2 }' "$NDIND_ROOT/Pulumi.yaml")" "${1##*/}"
+}

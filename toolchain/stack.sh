@@ -16,6 +16,7 @@ PULL_TIMEOUT=${NDIND_PULL_TIMEOUT:-60}
 P="pulumi --non-interactive --stack $STACK"
 
 case ${PULUMI_BACKEND_URL:-} in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
+sh toolchain/stack-file.sh "$STACK"
 if pulumi stack select --non-interactive "$STACK" 2>/dev/null; then
 	log "stack $STACK: selected"
 else
@@ -37,7 +38,7 @@ config=$(node -e '
 	console.log(v("baseImage") || "");
 	console.log((Array.isArray(v("hostImages")) ? v("hostImages") : []).join(" "));
 	console.log(v("dockerHost") || v("dockerContext") ? "yes" : "no");
-' "$NDIND_ROOT" "$NDIND_ROOT/Pulumi.${STACK##*/}.yaml")
+' "$NDIND_ROOT" "$(stack_file "$STACK")")
 { read -r provider; read -r base; read -r host_images; read -r remote; } <<EOF
 $config
 EOF

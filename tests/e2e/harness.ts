@@ -79,6 +79,11 @@ export function missingPlugins(kind: string): string[] {
               `(pulumi plugin install resource ${name} ${version}; without internet, build it from the provider's public sources and install it with --file)`);
 }
 
+/** A stack's config file, where Pulumi.yaml's stackConfigDir puts it. */
+export function stackFile(name: string): string {
+    return path.join(ROOT, "stacks", `Pulumi.${name}.yaml`);
+}
+
 /** A stack of this project in the throwaway backend. */
 export class Stack {
     readonly container: string;
@@ -132,7 +137,7 @@ export class Stack {
         run("pulumi", ["stack", "rm", "--yes", "--force", "--stack", this.name, "--non-interactive"]);
         removeLeftovers(this);
         run("docker", ["rmi", `nerdctl-dind:${this.name}`]);
-        run("rm", ["-f", path.join(ROOT, `Pulumi.${this.name}.yaml`)]);
+        run("rm", ["-f", stackFile(this.name)]);
     }
 }
 

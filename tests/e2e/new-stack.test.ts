@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ALPINE_BASE, must, PROVIDER, requirePrerequisites, ROOT, run } from "./harness";
+import { ALPINE_BASE, must, PROVIDER, requirePrerequisites, ROOT, run, stackFile } from "./harness";
 
 const name = `e2e-${process.pid.toString(36)}-new`;
 const container = `nerdctl-dind-${name}`;
@@ -33,7 +33,7 @@ function cleanup(): void {
     run("docker", ["rm", "-f", container]);
     run("docker", ["rmi", `nerdctl-dind:${name}`]);
     fs.rmSync(storage, { recursive: true, force: true });
-    fs.rmSync(path.join(ROOT, `Pulumi.${name}.yaml`), { force: true });
+    fs.rmSync(stackFile(name), { force: true });
 }
 
 describe("a new stack, made as the README says", function () {
@@ -44,7 +44,7 @@ describe("a new stack, made as the README says", function () {
         provider = expectedProvider();
         run("docker", ["rm", "-f", container]);
         fs.rmSync(storage, { recursive: true, force: true });
-        assert.ok(!fs.existsSync(path.join(ROOT, `Pulumi.${name}.yaml`)), "a leftover config would not be a clean state");
+        assert.ok(!fs.existsSync(stackFile(name)), "a leftover config would not be a clean state");
     });
     after(cleanup);
 

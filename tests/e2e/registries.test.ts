@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BASE_IMAGE, BUSYBOX, must, PROVIDER, requirePrerequisites, ROOT, run, Stack } from "./harness";
+import { BASE_IMAGE, BUSYBOX, must, PROVIDER, requirePrerequisites, run, Stack, stackFile } from "./harness";
 import { ProviderKind } from "../../components/providers/kinds";
 import { TWIN_TYPES } from "../../components/providers/twins";
 
@@ -217,9 +217,9 @@ describe("registries, mirrors, proxies, host images (end to end)", function () {
     it("the password and the proxy credential never appear in the state, the outputs or the logs", () => {
         const exported = s.pulumi("stack", "export");
         const outputs = s.pulumi("stack", "output", "--json");
-        const yaml = fs.readFileSync(path.join(ROOT, `Pulumi.${s.name}.yaml`), "utf8");
+        const yaml = fs.readFileSync(stackFile(s.name), "utf8");
         const b64 = Buffer.from(`ann:${PASSWORD}`).toString("base64");
-        for (const [where, text] of [["stack export", exported], ["outputs", outputs], ["up logs", upLogs.join("\n")], [`Pulumi.${s.name}.yaml`, yaml]]) {
+        for (const [where, text] of [["stack export", exported], ["outputs", outputs], ["up logs", upLogs.join("\n")], [`stacks/Pulumi.${s.name}.yaml`, yaml]]) {
             for (const secret of [PASSWORD, PROXY_PASSWORD, b64]) {
                 assert.ok(!text.includes(secret), `${where} contains a secret`);
             }

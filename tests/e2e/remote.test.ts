@@ -7,7 +7,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, CACHE, env, must, requirePrerequisites, ROOT, run, Stack, waitFor } from "./harness";
+import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, CACHE, env, must, requirePrerequisites, ROOT, run, Stack, stackFile, waitFor } from "./harness";
 
 const id = process.pid.toString(36);
 // Host ports of this file: 16000-16999.
@@ -157,7 +157,7 @@ describe("remote engine over ssh (end to end)", function () {
         assert.strictEqual(onHost("docker", "inspect", "-f", "{{.State.Running}}", s.container).out.trim(), "true");
         const key = fs.readFileSync(path.join(dir, "tls", "key.pem"), "utf8").split("\n")[1];
         assert.ok(!s.pulumi("stack", "export").includes(key), "the TLS key is in the state");
-        assert.ok(!fs.readFileSync(path.join(ROOT, `Pulumi.${s.name}.yaml`), "utf8").includes(key), "the TLS key is in plain text in the stack's config");
+        assert.ok(!fs.readFileSync(stackFile(s.name), "utf8").includes(key), "the TLS key is in plain text in the stack's config");
     });
 
     it("a Docker context naming the second host: the wrapper moves again, the stored image stays", () => {

@@ -15,7 +15,7 @@ cleanup() {
 	log "removing stack $STACK and its storage"
 	$PULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
 	pulumi stack rm --yes --force --stack "$STACK" >/dev/null 2>&1 || :
-	rm -rf "lib/$STACK" "Pulumi.$STACK.yaml"
+	rm -rf "lib/$STACK" "$(stack_file "$STACK")"
 }
 trap cleanup EXIT
 

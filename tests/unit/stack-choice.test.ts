@@ -11,11 +11,11 @@ import * as yaml from "js-yaml";
 const ROOT = path.resolve(__dirname, "..", "..");
 
 // Stands in for the pulumi CLI: stacks, state and plugins as files in $FAKE; a
-// stack's config in Pulumi.<stack>.yaml, as the real one keeps it.
+// stack's config in stacks/Pulumi.<stack>.yaml, as the real one keeps it.
 const FAKE_PULUMI = `#!/usr/bin/env node
 const fs = require("fs"), p = require("path"), dir = process.env.FAKE, root = process.env.ROOT;
 const yaml = require(root + "/node_modules/js-yaml");
-const configFile = (s) => p.join(root, "Pulumi." + s + ".yaml");
+const configFile = (s) => p.join(root, "stacks", "Pulumi." + s + ".yaml");
 const config = (s) => fs.existsSync(configFile(s)) ? yaml.load(fs.readFileSync(configFile(s), "utf8")).config || {} : {};
 const file = (n) => p.join(dir, n);
 const read = (n, d) => fs.existsSync(file(n)) ? JSON.parse(fs.readFileSync(file(n), "utf8")) : d;
@@ -64,7 +64,7 @@ interface Machine {
     stacks?: Record<string, { config?: Record<string, string | string[]>; state?: { type: string; inputs?: object }[] }>;
 }
 
-// Unique, and matched by .gitignore's Pulumi.e2e-*.yaml.
+// Unique, in the git-ignored stacks/.
 let serial = 0;
 
 class Fake {
@@ -79,6 +79,7 @@ class Fake {
         const put = (n: string, v: unknown) => fs.writeFileSync(path.join(this.dir, n), JSON.stringify(v));
         put("plugins", m.plugins ?? []);
         put("stacks", Object.keys(m.stacks ?? {}).map((s) => this.name(s)));
+        fs.mkdirSync(path.join(ROOT, "stacks"), { recursive: true });
         for (const [short, s] of Object.entries(m.stacks ?? {})) {
             const config = Object.fromEntries(Object.entries(s.config ?? {}).map(([k, v]) => [`nerdctl-dind:${k}`, v]));
             fs.writeFileSync(this.file(short), yaml.dump({ config, encryptionsalt: "v1:fake" }));
@@ -96,7 +97,7 @@ class Fake {
     }
 
     file(short: string): string {
-        return path.join(ROOT, `Pulumi.${this.name(short)}.yaml`);
+        return path.join(ROOT, "stacks", `Pulumi.${this.name(short)}.yaml`);
     }
 
     /** Runs stack.sh; its output with the real names put back to the short ones. */
