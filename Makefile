@@ -13,9 +13,18 @@ export PATH := $(NDIND_CACHE)/pulumi/v$(PULUMI_VERSION)/bin:$(PATH):/usr/local/g
 endif
 # State stays on this machine, in the checkout (git-ignored); no Pulumi Cloud.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.state
-# An empty passphrase keeps runs unattended; set your own before storing real
-# credentials (registryAuth, proxies with a password): secrets are encrypted with it.
-export PULUMI_CONFIG_PASSPHRASE ?=
+# Secrets (registry passwords, proxy credentials, TLS keys) are encrypted with
+# your PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE if you set one;
+# otherwise with a random passphrase of yours that make toolchain keeps outside
+# the checkout (toolchain/passphrase.sh, NDIND_PASSPHRASE_FILE in toolchain/lib.sh
+# names the same path). Nothing to type. An empty PULUMI_CONFIG_PASSPHRASE
+# counts as none: anyone can derive it.
+ifeq ($(PULUMI_CONFIG_PASSPHRASE),)
+unexport PULUMI_CONFIG_PASSPHRASE
+ifeq ($(PULUMI_CONFIG_PASSPHRASE_FILE),)
+export PULUMI_CONFIG_PASSPHRASE_FILE := $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/nerdctl-dind/passphrase
+endif
+endif
 # Pulumi fetches missing plugins by itself only where toolchain/plugins.sh found
 # that it can (the real docker and command plugins installed); elsewhere each
 # attempt would wait on a network that is not there.
@@ -58,7 +67,8 @@ plugins: toolchain ## ask again whether the real docker and command plugins can 
 	@NDIND_PLUGINS_PROBE=1 sh toolchain/plugins.sh
 
 # Selects or creates the stack; a new one gets its provider and base image
-# chosen once, printed (toolchain/stack.sh).
+# chosen once, printed (toolchain/stack.sh); a stack still under the empty
+# passphrase make used before is moved to yours.
 stack: toolchain ## select or create STACK, choosing its provider and base image once
 	@sh toolchain/stack.sh $(STACK)
 

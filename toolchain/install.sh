@@ -24,6 +24,7 @@ npm_modules() {
 }
 
 step "npm modules" npm_modules
+step "secrets passphrase" sh toolchain/passphrase.sh
 step "Docker engine" sh toolchain/docker-engine.sh
 step "Pulumi CLI" sh toolchain/pulumi-cli.sh
 step "ndind provider" sh toolchain/provider.sh

@@ -89,3 +89,7 @@ stack_file() {
 	printf '%s/%s/Pulumi.%s.yaml\n' "$NDIND_ROOT" \
 		"$(awk '$1 == "stackConfigDir:" { print $2 }' "$NDIND_ROOT/Pulumi.yaml")" "${1##*/}"
 }
+
+# The per-user passphrase make gives Pulumi when the user set none (the
+# Makefile names the same path); toolchain/passphrase.sh makes it.
+NDIND_PASSPHRASE_FILE=${XDG_CONFIG_HOME:-$HOME/.config}/nerdctl-dind/passphrase

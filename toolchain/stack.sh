@@ -23,6 +23,7 @@ else
 	log "stack $STACK: new, pulumi stack init $STACK"
 	pulumi stack init --non-interactive "$STACK"
 fi
+sh toolchain/passphrase.sh "$STACK"
 
 # The stack's own config, from its file: `pulumi config` would fill in
 # Pulumi.yaml's defaults (baseImage alpine:3.23), which say nothing about what

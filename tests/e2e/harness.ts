@@ -2,6 +2,7 @@
 // throwaway stacks with a state backend of their own. A missing prerequisite
 // fails the run with its reason; nothing here is mocked.
 import { spawnSync, SpawnSyncReturns } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -15,14 +16,17 @@ export const BUSYBOX_TAR = path.join(CACHE, "images", "busybox.tar");
 export const BUSYBOX = "busybox:ndind";
 
 const backend = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-e2e-state-"));
+// A passphrase of this run's own, as a user's own passphrase is taken: the
+// tests never depend on (or make) the user's passphrase file.
 export const env: NodeJS.ProcessEnv = {
     ...process.env,
     PULUMI_BACKEND_URL: `file://${backend}`,
-    PULUMI_CONFIG_PASSPHRASE: "",
+    PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(24).toString("hex"),
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_NODEJS_TRANSPILE_ONLY: "true",
 };
+delete env.PULUMI_CONFIG_PASSPHRASE_FILE;
 
 export interface Run {
     code: number;

@@ -35,14 +35,15 @@ esac
 STACK=upstream-$$
 WRAPPER=nerdctl-dind-$STACK
 WORK=$(mktemp -d)
-export PULUMI_BACKEND_URL=file://$WORK/state PULUMI_CONFIG_PASSPHRASE=
+# A state of its own, removed at the end; the passphrase is the one make gives.
+export PULUMI_BACKEND_URL=file://$WORK/state
 PULUMI="pulumi --non-interactive --stack $STACK"
 cleanup() {
 	log "removing the throwaway stack $STACK"
 	$PULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
 	docker rm -f "$WRAPPER" >/dev/null 2>&1 || :
 	docker rmi "nerdctl-dind:$STACK" ndind-standin/nginx:$$ ndind-standin/alpine:$$ >/dev/null 2>&1 || :
-	rm -rf "lib/$STACK" "Pulumi.$STACK.yaml" "$WORK"
+	rm -rf "lib/$STACK" "$(stack_file "$STACK")" "$WORK"
 }
 trap cleanup EXIT
 
