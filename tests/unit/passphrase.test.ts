@@ -26,7 +26,7 @@ const FAKE_PULUMI = `#!/bin/sh
 { echo "pulumi $* P=\${PULUMI_CONFIG_PASSPHRASE-unset} F=\${PULUMI_CONFIG_PASSPHRASE_FILE-unset}"
   case "$*" in *change-secrets-provider*) echo "stdin=$(cat)" ;; esac; } >>"$FAKE/calls"
 case "$*" in
-*change-secrets-provider*) sed -i "s/^encryptionsalt: .*/encryptionsalt: $NEW_SALT/" "$STACK_FILE" ;;
+*change-secrets-provider*) sed -i "s|^encryptionsalt: .*|encryptionsalt: $NEW_SALT|" "$STACK_FILE" ;;
 *"config --show-secrets"* | *"stack export --show-secrets"*) ;;
 *) echo "fake pulumi: unexpected $*" >&2; exit 2 ;;
 esac
