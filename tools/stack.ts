@@ -1,7 +1,18 @@
 // What the tools read of a stack: its outputs, through the pulumi CLI with the
 // Makefile's settings (backend, passphrase), and the log style of the
 // toolchain's shell scripts (toolchain/lib.sh).
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
 import { lastLine, runSync } from "./exec";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+/** The stack's own file, where Pulumi.yaml's stackConfigDir puts it. */
+export function stackFile(stack: string): string {
+    const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { stackConfigDir?: string };
+    return path.join(ROOT, project.stackConfigDir ?? ".", `Pulumi.${stack}.yaml`);
+}
 
 export function log(msg: string): void {
     const now = new Date();

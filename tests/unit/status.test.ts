@@ -1,0 +1,68 @@
+// make status's reading (tools/status-model.ts): the state's summary, and the
+// wrapper's state against it: running, stopped, unhealthy, missing, drifted.
+import * as assert from "assert";
+import { formatStatus, humanSize, Inspect, summarizeState, versionsText, wrapperState } from "../../tools/status-model";
+
+// A `pulumi stack export` of an ndind stack, cut to what status reads.
+const EXPORT = {
+    deployment: {
+        resources: [
+            { type: "pulumi:pulumi:Stack", outputs: { containerName: "nerdctl-dind-dev", imageId: "sha256:aaaa1111", ports: ["127.0.0.1:8080->8080/tcp"], versions: { containerd: "1.7.2", runc: "1.1.7", cniPlugins: "1.3.0", nerdctl: "1.5.0" } } },
+            { type: "pulumi:providers:ndind", id: "p" },
+            { type: "ndind:index:Image", id: "sha256:aaaa1111", inputs: { buildArgs: { BASE_IMAGE: "nerdctl-dind/base:alpine-3.23", BUNDLE: "x" } } },
+            { type: "ndind:index:Container", id: "cccc2222" },
+        ],
+    },
+};
+
+function inspect(over: Partial<Inspect> = {}, state: Partial<Inspect["State"]> = {}): Inspect {
+    return {
+        Id: "cccc2222", Image: "sha256:aaaa1111",
+        State: { Status: "running", ExitCode: 0, Health: { Status: "healthy" }, ...state },
+        NetworkSettings: { Ports: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "8080" }] } },
+        ...over,
+    };
+}
+
+describe("make status", () => {
+    const s = summarizeState(EXPORT);
+
+    it("reads provider, base image, container and image IDs from the state", () => {
+        assert.deepStrictEqual({ ...s, outputs: undefined }, {
+            outputs: undefined, provider: "ndind", baseImage: "nerdctl-dind/base:alpine-3.23", containerId: "cccc2222", imageId: "sha256:aaaa1111",
+        });
+        assert.strictEqual(summarizeState({ deployment: { resources: [{ type: "docker:index/container:Container", id: "x" }] } }).provider, "pulumi");
+        assert.strictEqual(summarizeState({}).provider, "-");
+        assert.strictEqual(versionsText(s.outputs.versions), "containerd 1.7.2, runc 1.1.7, CNI plugins 1.3.0, nerdctl 1.5.0");
+    });
+
+    it("running and healthy, as the state has it", () => {
+        assert.strictEqual(wrapperState(s, "nerdctl-dind-dev", "dev", inspect()), "running, healthy");
+    });
+
+    it("stopped, unhealthy (with the health check's reason), missing", () => {
+        assert.match(wrapperState(s, "nerdctl-dind-dev", "dev", inspect({}, { Status: "exited", ExitCode: 137 })), /^stopped \(exit 137; docker start nerdctl-dind-dev/);
+        assert.strictEqual(wrapperState(s, "nerdctl-dind-dev", "dev",
+            inspect({}, { Health: { Status: "unhealthy", Log: [{ Output: "containerd is not serving\n" }] } })), "unhealthy: containerd is not serving");
+        assert.match(wrapperState(s, "nerdctl-dind-dev", "dev", undefined), /^missing: the state has nerdctl-dind-dev, the engine does not/);
+    });
+
+    it("drifted: another image, another container, other ports", () => {
+        assert.match(wrapperState(s, "n", "dev", inspect({ Image: "sha256:bbbb3333" })), /drifted from the state: image bbbb3333, the state's is aaaa1111/);
+        assert.match(wrapperState(s, "n", "dev", inspect({ Id: "dddd4444" })), /another container under its name \(dddd4444; the state's: cccc2222\)/);
+        assert.match(wrapperState(s, "n", "dev", inspect({ NetworkSettings: { Ports: {} } })), /ports none, the state's: 127\.0\.0\.1:8080->8080\/tcp/);
+    });
+
+    it("a stack never brought up, and a container the state does not know", () => {
+        const empty = summarizeState({});
+        assert.strictEqual(wrapperState(empty, "n", "dev", undefined), "not up");
+        assert.match(wrapperState(empty, "n", "dev", inspect()), /^not in the state, but a container n runs on the engine/);
+    });
+
+    it("sizes and the empty list", () => {
+        assert.strictEqual(humanSize(512), "512 KiB");
+        assert.strictEqual(humanSize(8500), "8.3 MiB");
+        assert.strictEqual(humanSize(3 * 1024 * 1024), "3.0 GiB");
+        assert.match(formatStatus([]), /^no stack/);
+    });
+});

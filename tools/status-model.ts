@@ -1,0 +1,137 @@
+// `make status`'s reading of what it gathered, apart from the commands: a
+// stack's state (pulumi stack export), its engine's answer about the wrapper
+// (docker inspect), and what the wrapper says of its storage, into one block
+// of lines per stack.
+
+export interface StateSummary {
+    outputs: Record<string, unknown>;
+    /** ndind, pulumi, or "-" when the state holds no resource of either. */
+    provider: string;
+    baseImage?: string;
+    /** The wrapper container's ID and image ID as the state has them. */
+    containerId?: string;
+    imageId?: string;
+}
+
+interface Resource {
+    type: string;
+    id?: string;
+    inputs?: unknown;
+    outputs?: Record<string, unknown>;
+}
+
+/** What make status needs from `pulumi stack export`. */
+export function summarizeState(exported: { deployment?: { resources?: Resource[] } }): StateSummary {
+    const rs = exported.deployment?.resources ?? [];
+    const root = rs.find((r) => r.type === "pulumi:pulumi:Stack");
+    const types = rs.map((r) => r.type);
+    const container = rs.find((r) => /^(ndind:index:Container|docker:index\/container:Container)$/.test(r.type));
+    const image = rs.find((r) => /^(ndind:index:Image|docker:index\/image:Image)$/.test(r.type));
+    const findBase = (o: unknown): string | undefined => {
+        if (typeof o !== "object" || o === null) return undefined;
+        const rec = o as Record<string, unknown>;
+        if (typeof rec.BASE_IMAGE === "string") return rec.BASE_IMAGE;
+        for (const v of Object.values(rec)) {
+            const b = findBase(v);
+            if (b) return b;
+        }
+        return undefined;
+    };
+    return {
+        outputs: root?.outputs ?? {},
+        provider: types.some((t) => t.startsWith("ndind:")) ? "ndind" : types.some((t) => /^(docker|command):/.test(t)) ? "pulumi" : "-",
+        baseImage: image ? findBase(image.inputs) : undefined,
+        containerId: container?.id,
+        imageId: typeof root?.outputs?.imageId === "string" ? root.outputs.imageId : image?.id,
+    };
+}
+
+export interface Inspect {
+    Id: string;
+    Image: string;
+    State: { Status: string; ExitCode: number; Health?: { Status: string; Log?: { Output: string }[] } };
+    NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
+}
+
+/** Docker's published ports as the stack's ports output writes them ("127.0.0.1:8080->8080/tcp"). */
+export function publishedPorts(i: Inspect): string[] {
+    return Object.entries(i.NetworkSettings.Ports ?? {})
+        .flatMap(([inner, binds]) => (binds ?? []).map((b) => `${b.HostIp}:${b.HostPort}->${inner}`))
+        .sort();
+}
+
+/**
+ * The wrapper's state in one phrase: running, stopped, unhealthy, missing,
+ * or drifted from what the state recorded (another container or image
+ * under its name, other ports), with what to do.
+ */
+export function wrapperState(s: StateSummary, name: string, stack: string, i?: Inspect): string {
+    const up = `make up STACK=${stack}`;
+    if (!s.containerId) return i ? `not in the state, but a container ${name} runs on the engine (${i.State.Status}): a leftover; docker rm -f ${name}, or ${up}` : "not up";
+    if (!i) return `missing: the state has ${name}, the engine does not (${up} makes it again)`;
+    const drift: string[] = [];
+    if (i.Id !== s.containerId) drift.push(`another container under its name (${short(i.Id)}; the state's: ${short(s.containerId)})`);
+    if (s.imageId && i.Image !== s.imageId) drift.push(`image ${short(i.Image)}, the state's is ${short(s.imageId)}`);
+    const want = Array.isArray(s.outputs.ports) ? (s.outputs.ports as unknown[]).map(String).sort() : undefined;
+    const have = publishedPorts(i);
+    if (want && want.join(",") !== have.join(",")) drift.push(`ports ${have.join(", ") || "none"}, the state's: ${want.join(", ") || "none"}`);
+    if (drift.length) return `drifted from the state: ${drift.join("; ")} (pulumi refresh --stack ${stack}, then ${up})`;
+    const st = i.State;
+    if (st.Status !== "running") return `${st.Status === "exited" ? "stopped" : st.Status} (exit ${st.ExitCode}; docker start ${name}, or ${up})`;
+    if (st.Health?.Status === "unhealthy") {
+        const why = st.Health.Log?.map((l) => l.Output.trim()).filter(Boolean).pop();
+        return `unhealthy${why ? `: ${why}` : ""}`;
+    }
+    return `running${st.Health?.Status ? `, ${st.Health.Status}` : ""}`;
+}
+
+const short = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
+
+export function humanSize(kib: number): string {
+    const units = ["KiB", "MiB", "GiB", "TiB"];
+    let v = kib;
+    let u = 0;
+    while (v >= 1024 && u < units.length - 1) {
+        v /= 1024;
+        u++;
+    }
+    return `${v < 10 && u > 0 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+}
+
+export interface StackStatus {
+    name: string;
+    current: boolean;
+    engine: string;
+    /** Set when the engine did not answer. */
+    engineProblem?: string;
+    provider: string;
+    baseImage: string;
+    versions: string;
+    wrapper: string;
+    ports: string;
+    storage: string;
+    images: string;
+}
+
+export function formatStatus(stacks: StackStatus[]): string {
+    if (!stacks.length) return "no stack in this checkout's backend (make up STACK=name makes one)";
+    return stacks.map((s) => [
+        `${s.name}${s.current ? " (selected)" : ""}`,
+        `  engine    ${s.engine}${s.engineProblem ? `: ${s.engineProblem}` : ""}`,
+        `  provider  ${s.provider}; base ${s.baseImage}`,
+        `  versions  ${s.versions}`,
+        `  wrapper   ${s.wrapper}`,
+        `  ports     ${s.ports}`,
+        `  storage   ${s.storage}`,
+        `  images    ${s.images}`,
+    ].join("\n")).join("\n\n");
+}
+
+/** containerd 1.7.2, runc 1.1.7, CNI plugins 1.3.0, nerdctl 1.5.0 from the versions output. */
+export function versionsText(v: unknown): string {
+    if (typeof v !== "object" || v === null) return "-";
+    const r = v as Record<string, unknown>;
+    const names: [string, string][] = [["containerd", "containerd"], ["runc", "runc"], ["cniPlugins", "CNI plugins"], ["nerdctl", "nerdctl"]];
+    const parts = names.filter(([k]) => typeof r[k] === "string").map(([k, label]) => `${label} ${String(r[k])}`);
+    return parts.length ? parts.join(", ") : "-";
+}

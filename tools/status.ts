@@ -1,0 +1,107 @@
+// `make status`: every stack of this checkout (pulumi stack ls with the
+// Makefile's backend), each read from its state (pulumi stack export, no
+// refresh, no up) and checked against its engine: the wrapper's state, its
+// ports, its storage and images. Stacks and engines are asked at once, each
+// docker call bounded (NDIND_STATUS_TIMEOUT, 8 s), so an engine that does not
+// answer costs one timeout and is named for its stacks.
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import { engineName, lastLine, parseDockerEnv, Result, runAsync, runSync } from "./exec";
+import { die, log, stackFile } from "./stack";
+import { formatStatus, humanSize, Inspect, publishedPorts, StackStatus, summarizeState, versionsText, wrapperState } from "./status-model";
+
+const TIMEOUT_S = Number(process.env.NDIND_STATUS_TIMEOUT ?? 8);
+
+const engines = new Map<string, Promise<string | undefined>>();
+
+/** undefined when the engine answers; else why not. Asked once per engine. */
+function engineProblem(env: Record<string, string>): Promise<string | undefined> {
+    const key = JSON.stringify(env);
+    let p = engines.get(key);
+    if (!p) {
+        p = runAsync("docker", ["version", "--format", "{{.Server.Version}}"], { env, timeoutS: TIMEOUT_S })
+            .then((r) => r.code === 0 ? undefined : r.timedOut ? `unreachable: no answer within ${TIMEOUT_S} s` : `unreachable: ${lastLine(r)}`);
+        engines.set(key, p);
+    }
+    return p;
+}
+
+/** The stack file's own dockerHost / dockerContext, for a stack whose outputs do not say yet. */
+function configuredEngine(stack: string): Record<string, string> {
+    const file = stackFile(stack);
+    if (!fs.existsSync(file)) return {};
+    const config = ((yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> }).config ?? {};
+    const host = config["nerdctl-dind:dockerHost"];
+    const context = config["nerdctl-dind:dockerContext"];
+    return typeof host === "string" && host ? { DOCKER_HOST: host } : typeof context === "string" && context ? { DOCKER_CONTEXT: context } : {};
+}
+
+async function stackStatus(name: string, current: boolean): Promise<StackStatus> {
+    const exported = await runAsync("pulumi", ["stack", "export", "--stack", name, "--non-interactive"], { timeoutS: 120 });
+    if (exported.code !== 0) {
+        return { name, current, engine: "?", provider: "?", baseImage: "?", versions: "-", wrapper: `state unreadable: ${lastLine(exported)}`, ports: "-", storage: "-", images: "-" };
+    }
+    const s = summarizeState(JSON.parse(exported.stdout) as Parameters<typeof summarizeState>[0]);
+    const o = s.outputs;
+    const env = typeof o.dockerEnv === "string" ? parseDockerEnv(o.dockerEnv) : configuredEngine(name);
+    const engine = engineName(env);
+    const container = typeof o.containerName === "string" ? o.containerName : `nerdctl-dind-${name}`;
+    const storageDir = typeof o.storageDir === "string" ? o.storageDir : undefined;
+    const lastImages = Array.isArray(o.imageList) ? `${o.imageList.length} at the last up` : "-";
+    const status: StackStatus = {
+        name, current, engine, provider: s.provider, baseImage: s.baseImage ?? "-", versions: versionsText(o.versions),
+        wrapper: "unknown", ports: Array.isArray(o.ports) ? o.ports.join(", ") || "none" : "-",
+        storage: storageDir ?? "-", images: lastImages,
+    };
+    status.engineProblem = await engineProblem(env);
+    if (status.engineProblem) {
+        status.wrapper = `unknown: the engine did not answer`;
+        return status;
+    }
+    const r = await runAsync("docker", ["inspect", "--type", "container", container], { env, timeoutS: TIMEOUT_S });
+    if (r.code !== 0 && !/No such (container|object)/i.test(r.stderr)) {
+        status.wrapper = `unknown: docker inspect ${container}: ${lastLine(r)}`;
+        return status;
+    }
+    const inspect = r.code === 0 ? (JSON.parse(r.stdout) as Inspect[])[0] : undefined;
+    status.wrapper = `${container}: ${wrapperState(s, container, name, inspect)}`;
+    if (inspect) status.ports = publishedPorts(inspect).join(", ") || "none";
+
+    if (inspect?.State.Status === "running") {
+        // The storage folder's three parts are the wrapper's mounts, so the wrapper can measure them wherever it runs.
+        const m = await runAsync("docker", ["exec", container, "sh", "-c",
+            "nerdctl images -q 2>/dev/null | sort -u | wc -l; du -sk /var/lib/containerd /var/lib/nerdctl /var/lib/buildkit 2>/dev/null"], { env, timeoutS: TIMEOUT_S });
+        const [count, ...du] = m.stdout.trim().split("\n");
+        if (m.code === 0 || du.length) {
+            status.images = `${count.trim()} (nerdctl images)`;
+            status.storage = `${storageDir ?? "?"}: ${sizeOf(du)}`;
+        } else {
+            status.storage = `${storageDir ?? "?"}: size unknown (${lastLine(m)})`;
+        }
+    } else if (storageDir && engine === "local" && fs.existsSync(storageDir)) {
+        const du = await runAsync("du", ["-sk", storageDir], { timeoutS: TIMEOUT_S });
+        status.storage = `${storageDir}: ${du.code === 0 ? sizeOf([du.stdout]) : `size unknown (${lastLine(du)})`}`;
+    } else if (storageDir) {
+        status.storage = `${storageDir}: size unknown (${engine === "local" ? "no such folder" : "the wrapper is not running to measure it there"})`;
+    }
+    return status;
+}
+
+function sizeOf(duLines: string[]): string {
+    const kib = duLines.reduce((sum, l) => sum + (parseInt(l, 10) || 0), 0);
+    return humanSize(kib);
+}
+
+async function main(): Promise<void> {
+    log(`stacks of this checkout (pulumi stack ls; backend ${process.env.PULUMI_BACKEND_URL ?? "pulumi's default"})`);
+    const ls: Result = runSync("pulumi", ["stack", "ls", "--json", "--non-interactive"], { timeoutS: 60 });
+    if (ls.code !== 0) die(`pulumi stack ls failed: ${lastLine(ls)}`);
+    const stacks = JSON.parse(ls.stdout) as { name: string; current: boolean }[];
+    log(`reading ${stacks.length} state(s) (pulumi stack export) and asking their engines (docker, at most ${TIMEOUT_S} s a call)`);
+    const t0 = Date.now();
+    const all = await Promise.all(stacks.map((s) => stackStatus(s.name, s.current)));
+    console.log(`\n${formatStatus(all)}\n`);
+    log(`${all.length} stack(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+void main();
