@@ -54,7 +54,7 @@ lint: ## shell syntax, shellcheck, TypeScript types, gofmt and go vet; runs noth
 	@cd provider && test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above are not formatted"; exit 1; }
 	cd provider && GOFLAGS="-mod=mod -buildvcs=false" go vet ./...
 
-.PHONY: help lint load registry registry-stop toolchain plugins stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched nerdctl-src nerdctl-patches test-upstream
+.PHONY: help lint load registry registry-stop toolchain plugins stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
 
 # Also the state folder, which every target that runs pulumi needs (a fresh checkout has none).
 toolchain: ## install and start what the project needs (first run: minutes; then seconds)
@@ -116,6 +116,11 @@ shell: ## a shell in the wrapper, on the stack's engine
 repro-unpatched: toolchain ## the port-mapping reproductions on nerdctl 1.5.0 as released (they fail there)
 	@sh tests/portmap/run-unpatched.sh
 
+# The same reproductions on 1.5.0 as released, 1.5.0 with our patches and
+# nerdctl 2.1.3, one table (REPRO_BUILDS="1.5.0 1.5.0-patched 2.1.3 2.2.0").
+repro-table: toolchain ## the network reproductions on several releases, one table of bug present / fixed
+	@sh tests/portmap/run-table.sh
+
 # nerdctl/src: a git checkout of the pinned nerdctl with our patches as
 # commits; while it exists the bundle is built from it, edits included.
 nerdctl-src: ## nerdctl/src: an editable nerdctl tree the bundle is built from
@@ -134,22 +139,6 @@ doctor: ## host report: what this machine has and lacks
 .PHONY: trace
 trace: ## follow a port the wrapper publishes, hop by hop: make trace STACK=dev PORT=8080
 	@npx ts-node -T tools/trace.ts '$(STACK)' '$(PORT)'
-
-# The archives go to logs/ (git-ignored).
-.PHONY: logs
-logs: ## one archive of the stack's logs, rules, config and host report, secrets removed
-	@sh tools/logs.sh '$(STACK)'
-
-.PHONY: status
-status: ## every stack of this checkout: engine, provider, base, versions, wrapper, ports, storage, images
-	@npx ts-node -T tools/status.ts
-
-# What the Makefile exports (and unexports), printed for a shell:
-# eval "$$(make env)". Derived from the Makefile's own variables, not listed.
-.PHONY: env
-env: ## print the Makefile's exports, for pulumi by hand: eval "$$(make env)"
-	@sh tools/env.sh $(foreach v,$(.VARIABLES),$(if $(filter file override,$(origin $(v))),$(v))) -- \
-		$(foreach v,$(.VARIABLES),$(if $(filter environment,$(origin $(v))),$(v)))
 
 test: toolchain test-unit test-provider test-nerdctl test-upstream test-e2e ## every test: unit, provider, nerdctl, upstream, end to end (what CI runs)
 
