@@ -167,7 +167,7 @@ export function judge(h: HostFacts, w?: WrapperFacts): Row[] {
         hop: "wrapper", status: running ? "ok" : "FAIL",
         found: h.wrapperState === undefined
             ? `no container ${h.container} on the ${h.engine} engine`
-            : `${h.container} ${h.wrapperState}${h.wrapperHealth ? `, ${h.wrapperHealth}` : ""} (${h.engine} engine)`,
+            : `${h.container} ${h.wrapperState}${running && h.wrapperHealth ? `, ${h.wrapperHealth}` : ""} (${h.engine} engine)`,
         ...(running ? {} : h.wrapperState === undefined
             ? { why: `the stack's wrapper ${h.container} does not exist`, fix: `make up STACK=${h.stack}` }
             : { why: `the wrapper is ${h.wrapperState}`, fix: `docker start ${h.container} (or make up STACK=${h.stack})` }),
