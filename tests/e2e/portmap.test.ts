@@ -27,6 +27,7 @@ describe("port mapping (end to end)", function () {
         ["repro-2179.sh", "nerdctl #2179 (a published port is given again)"],
         ["repro-2699.sh", "nerdctl #2699 (kill, stop and exit leave the rules)"],
         ["repro-host-socket.sh", "a port a host server listens on is given"],
+        ["repro-1872.sh", "nerdctl #1872 (removed containers leave masquerade chains)"],
     ];
     for (const [script, bug] of reproductions) {
         it(`${bug}: the reproduction passes on our patched build`, () => {
