@@ -34,7 +34,7 @@ chmod -R u+w "$tmp" # the module cache is read-only
 # Go writes the go.sum lines a build needs into the tree (-mod=mod); done
 # here, in the base commit, a build never dirties the tree.
 log "completing go.sum for the build and the tests"
-(cd "$tmp" && GOFLAGS="-mod=mod -buildvcs=false" go list -deps -test ./... >/dev/null)
+(cd "$tmp" && GOFLAGS="-mod=mod -buildvcs=false" go list -e -deps -test ./... >/dev/null)
 
 # A fixed identity and date: the base commit is the same on every machine,
 # and patches without a Date header get a stable one.
