@@ -32,16 +32,18 @@ export function runSync(cmd: string, args: string[], opts: Options = {}): Result
 /** The same, without blocking: `make status` asks every stack's engine at once. */
 export function runAsync(cmd: string, args: string[], opts: Options = {}): Promise<Result> {
     return new Promise((resolve) => {
-        const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         let timedOut = false;
         const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, (opts.timeoutS ?? DEFAULT_TIMEOUT_S) * 1000);
-        child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-        child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+        child.stdout?.on("data", (d: Buffer) => { stdout += d.toString(); });
+        child.stderr?.on("data", (d: Buffer) => { stderr += d.toString(); });
         child.on("error", (e) => { clearTimeout(timer); resolve({ code: 127, stdout, stderr: `${cmd}: ${e.message}`, timedOut }); });
         child.on("close", (code) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout, stderr, timedOut }); });
-        child.stdin.end(opts.input ?? "");
+        // A child that exits before reading its input is its own answer, not an error of ours.
+        child.stdin?.on("error", () => undefined);
+        child.stdin?.end(opts.input);
     });
 }
 

@@ -72,9 +72,10 @@ export function wrapperState(s: StateSummary, name: string, stack: string, i?: I
     const drift: string[] = [];
     if (i.Id !== s.containerId) drift.push(`another container under its name (${short(i.Id)}; the state's: ${short(s.containerId)})`);
     if (s.imageId && i.Image !== s.imageId) drift.push(`image ${short(i.Image)}, the state's is ${short(s.imageId)}`);
+    // Docker lists a container's ports only while it runs.
     const want = Array.isArray(s.outputs.ports) ? (s.outputs.ports as unknown[]).map(String).sort() : undefined;
     const have = publishedPorts(i);
-    if (want && want.join(",") !== have.join(",")) drift.push(`ports ${have.join(", ") || "none"}, the state's: ${want.join(", ") || "none"}`);
+    if (i.State.Status === "running" && want && want.join(",") !== have.join(",")) drift.push(`ports ${have.join(", ") || "none"}, the state's: ${want.join(", ") || "none"}`);
     if (drift.length) return `drifted from the state: ${drift.join("; ")} (pulumi refresh --stack ${stack}, then ${up})`;
     const st = i.State;
     if (st.Status !== "running") return `${st.Status === "exited" ? "stopped" : st.Status} (exit ${st.ExitCode}; docker start ${name}, or ${up})`;

@@ -20,7 +20,8 @@ function engineProblem(env: Record<string, string>): Promise<string | undefined>
     let p = engines.get(key);
     if (!p) {
         p = runAsync("docker", ["version", "--format", "{{.Server.Version}}"], { env, timeoutS: TIMEOUT_S })
-            .then((r) => r.code === 0 ? undefined : r.timedOut ? `unreachable: no answer within ${TIMEOUT_S} s` : `unreachable: ${lastLine(r)}`);
+            // docker's ssh transport wraps ssh's own words after "stderr=": those say why.
+            .then((r) => r.code === 0 ? undefined : r.timedOut ? `unreachable: no answer within ${TIMEOUT_S} s` : `unreachable: ${lastLine(r).replace(/^.*stderr=/, "")}`);
         engines.set(key, p);
     }
     return p;
@@ -64,25 +65,26 @@ async function stackStatus(name: string, current: boolean): Promise<StackStatus>
         return status;
     }
     const inspect = r.code === 0 ? (JSON.parse(r.stdout) as Inspect[])[0] : undefined;
-    status.wrapper = `${container}: ${wrapperState(s, container, name, inspect)}`;
-    if (inspect) status.ports = publishedPorts(inspect).join(", ") || "none";
+    const state = wrapperState(s, container, name, inspect);
+    status.wrapper = `${container}: ${state}`;
+    if (inspect?.State.Status === "running") status.ports = publishedPorts(inspect).join(", ") || "none";
 
-    if (inspect?.State.Status === "running") {
-        // The storage folder's three parts are the wrapper's mounts, so the wrapper can measure them wherever it runs.
-        const m = await runAsync("docker", ["exec", container, "sh", "-c",
-            "nerdctl images -q 2>/dev/null | sort -u | wc -l; du -sk /var/lib/containerd /var/lib/nerdctl /var/lib/buildkit 2>/dev/null"], { env, timeoutS: TIMEOUT_S });
-        const [count, ...du] = m.stdout.trim().split("\n");
-        if (m.code === 0 || du.length) {
-            status.images = `${count.trim()} (nerdctl images)`;
-            status.storage = `${storageDir ?? "?"}: ${sizeOf(du)}`;
-        } else {
-            status.storage = `${storageDir ?? "?"}: size unknown (${lastLine(m)})`;
-        }
-    } else if (storageDir && engine === "local" && fs.existsSync(storageDir)) {
-        const du = await runAsync("du", ["-sk", storageDir], { timeoutS: TIMEOUT_S });
-        status.storage = `${storageDir}: ${du.code === 0 ? sizeOf([du.stdout]) : `size unknown (${lastLine(du)})`}`;
+    // Only a running wrapper of this stack is asked about its images and, on
+    // a remote engine, its storage (the storage folder's three parts are its
+    // mounts); a local folder is measured here.
+    const ours = /^running/.test(state) || /^unhealthy/.test(state);
+    if (ours) {
+        const m = await runAsync("docker", ["exec", container, "sh", "-c", "nerdctl images -q | sort -u | wc -l"], { env, timeoutS: TIMEOUT_S });
+        if (m.code === 0) status.images = `${m.stdout.trim()} (nerdctl images)`;
+    }
+    if (storageDir && engine === "local") {
+        const du = fs.existsSync(storageDir) ? await runAsync("du", ["-sk", storageDir], { timeoutS: TIMEOUT_S }) : undefined;
+        status.storage = `${storageDir}: ${!du ? "no such folder" : du.code === 0 ? sizeOf([du.stdout]) : `size unknown (${lastLine(du)})`}`;
+    } else if (storageDir && ours) {
+        const du = await runAsync("docker", ["exec", container, "du", "-sk", "/var/lib/containerd", "/var/lib/nerdctl", "/var/lib/buildkit"], { env, timeoutS: TIMEOUT_S });
+        status.storage = `${storageDir}: ${du.code === 0 ? sizeOf(du.stdout.trim().split("\n")) : `size unknown (${lastLine(du)})`}`;
     } else if (storageDir) {
-        status.storage = `${storageDir}: size unknown (${engine === "local" ? "no such folder" : "the wrapper is not running to measure it there"})`;
+        status.storage = `${storageDir}: size unknown (measured by the running wrapper there)`;
     }
     return status;
 }
