@@ -134,11 +134,27 @@ nerdctl-patches: ## write nerdctl/src's commits back as the patch series
 doctor: ## host report: what this machine has and lacks
 	@sh scripts/doctor.sh $(CURDIR)/lib/$(STACK)/containerd
 
-# Tools for the job (tools/README.md): where a published port breaks, one
+# Tools for the job (README: Tools): where a published port breaks, one
 # archive of every log, every stack of this checkout, pulumi by hand.
 .PHONY: trace
 trace: ## follow a port the wrapper publishes, hop by hop: make trace STACK=dev PORT=8080
 	@npx ts-node -T tools/trace.ts '$(STACK)' '$(PORT)'
+
+# The archives go to logs/ (git-ignored).
+.PHONY: logs
+logs: ## one archive of the stack's logs, rules, config and host report, secrets removed
+	@sh tools/logs.sh '$(STACK)'
+
+.PHONY: status
+status: ## every stack of this checkout: engine, provider, base, versions, wrapper, ports, storage, images
+	@npx ts-node -T tools/status.ts
+
+# What the Makefile exports (and unexports), printed for a shell:
+# eval "$$(make env)". Derived from the Makefile's own variables, not listed.
+.PHONY: env
+env: ## print the Makefile's exports, for pulumi by hand: eval "$$(make env)"
+	@sh tools/env.sh $(foreach v,$(.VARIABLES),$(if $(filter file override,$(origin $(v))),$(v))) -- \
+		$(foreach v,$(.VARIABLES),$(if $(filter environment,$(origin $(v))),$(v)))
 
 test: toolchain test-unit test-provider test-nerdctl test-upstream test-e2e ## every test: unit, provider, nerdctl, upstream, end to end (what CI runs)
 
