@@ -153,5 +153,8 @@ passed=$(wc -l <"$WORK/PASS") failed=$(wc -l <"$WORK/FAIL") skipped=$(wc -l <"$W
 [ $((passed + failed + skipped)) -gt 0 ] || { tail -n 20 "$out" >&2; die "no test ran (exit $rc)"; }
 # A crash or timeout that left no "--- FAIL" line still fails the run.
 [ "$rc" = 0 ] || [ "$failed" -gt 0 ] || { tail -n 20 "$out" >&2; failed=$((failed + 1)); echo "the test binary exited $rc without a FAIL line"; }
+# Skips are findings: each with the reason it gave; one that passed in the
+# reference list fails the run.
+sh "$here/skips.sh" "$out" "$here/reference-pass.txt" || failed=$((failed + 1))
 echo "upstream: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
