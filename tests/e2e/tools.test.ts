@@ -93,6 +93,7 @@ describe("make logs, make status, pulumi by hand (end to end)", function () {
             assert.strictEqual(grep.code, 1, `a secret is in the archive:\n${grep.out}`);
         } finally {
             fs.rmSync(unpacked, { recursive: true, force: true });
+            fs.rmSync(archive, { force: true });
         }
     });
 
