@@ -6,12 +6,16 @@
 #   sh tests/hosts/guest.sh up PROFILE PORT DIR   boot; DIR gets the run's key,
 #                                                 ssh config, known_hosts,
 #                                                 bin/ssh, the console log
-#   sh tests/hosts/guest.sh down DIR              stop it, remove its overlay
+#   sh tests/hosts/guest.sh stop DIR              power it off, keep its disk:
+#                                                 the next `up` of DIR boots
+#                                                 that disk (another profile:
+#                                                 the same host, a new kernel)
+#   sh tests/hosts/guest.sh down DIR              stop it, remove its disk
 #   sh tests/hosts/guest.sh profiles              the profile names
 #
 # Put DIR/bin first on PATH; then DOCKER_HOST=ssh://root@127.0.0.1:PORT works
 # non-interactively (docker's ssh transport runs the `ssh` PATH finds).
-# Each run writes to a copy-on-write overlay of its own, so the cached disk
+# Each DIR writes to a copy-on-write overlay of its own, so the cached disk
 # stays clean; sshd is forwarded to 127.0.0.1 only. The guest lives as long as
 # the process that ran `up` (NDIND_GUEST_OWNER, default its parent): a killed
 # test run leaves no qemu behind, nor anything listening.
@@ -45,12 +49,12 @@ need() {
 	apt_get install -y -qq --no-install-recommends "$2" >/dev/null
 }
 
-# The client side: a key made for this run, known_hosts (filled once sshd
+# The client side: a key made for this DIR, known_hosts (filled once sshd
 # answers) and an ssh that reads only this config, so ~/.ssh is not touched.
 client_files() {
 	mkdir -p "$1/bin"
-	rm -f "$1/id_ed25519" "$1/id_ed25519.pub" "$1/known_hosts"
-	ssh-keygen -q -t ed25519 -N '' -C ndind-guest-test -f "$1/id_ed25519"
+	rm -f "$1/known_hosts"
+	[ -f "$1/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C ndind-guest-test -f "$1/id_ed25519"
 	cat >"$1/ssh_config" <<CONFIG
 Host *
 	IdentityFile $1/id_ed25519
@@ -158,8 +162,11 @@ up() {
 	! alive "$DIR/qemu.pid" || die "a guest of $DIR runs already (pid $(cat "$DIR/qemu.pid")): sh $0 down $DIR"
 	client_files "$DIR"
 	echo "$PORT" >"$DIR/port"
-	rm -f "$DIR/overlay.qcow2"
-	qemu-img create -q -f qcow2 -F raw -b "$DISK/disk.img" "$DIR/overlay.qcow2"
+	if [ -f "$DIR/overlay.qcow2" ]; then
+		log "booting the disk the last guest of $DIR left (sh $0 stop)"
+	else
+		qemu-img create -q -f qcow2 -F raw -b "$DISK/disk.img" "$DIR/overlay.qcow2"
+	fi
 	# A failed or interrupted boot leaves nothing running.
 	trap 'stop_qemu' EXIT
 	trap 'exit 130' INT TERM HUP
@@ -188,6 +195,21 @@ up() {
 	log "guest $profile: ssh in $booted s, docker in $(since "$t0") s ($accel) at ssh://root@127.0.0.1:$PORT"
 }
 
+# A clean poweroff, so that the disk holds what the guest wrote (Docker's
+# state, the stacks' storage); killed if it takes longer than a minute.
+stop() {
+	DIR=$1
+	alive "$DIR/qemu.pid" || die "no guest runs for $DIR"
+	log "powering off the guest of $DIR; its disk is kept"
+	t0=$(date +%s.%N)
+	"$DIR/bin/ssh" -p "$(cat "$DIR/port")" root@127.0.0.1 systemctl poweroff >/dev/null 2>&1 || :
+	i=0
+	while alive "$DIR/qemu.pid" && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	alive "$DIR/qemu.pid" && warn "the guest did not power off within 60 s; killing it (its disk may miss the last writes)"
+	stop_qemu
+	log "guest of $DIR off in $(since "$t0") s"
+}
+
 down() {
 	DIR=$1
 	[ -d "$DIR" ] || return 0
@@ -200,7 +222,8 @@ down() {
 
 case ${1:-} in
 up) [ $# -eq 4 ] || die "usage: $0 up PROFILE PORT DIR"; up "$2" "$3" "$4" ;;
+stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"; stop "$2" ;;
 down) [ $# -eq 2 ] || die "usage: $0 down DIR"; down "$2" ;;
 profiles) profiles ;;
-*) die "usage: $0 up PROFILE PORT DIR | down DIR | profiles" ;;
+*) die "usage: $0 up PROFILE PORT DIR | stop DIR | down DIR | profiles" ;;
 esac

@@ -1,0 +1,209 @@
+// The suite's core on the hosts users have, not only on this machine's kernel
+// (cgroup v1, legacy iptables available): a guest VM of tests/hosts/guest.sh
+// with Debian's kernel, systemd and docker.io, reached as a remote engine
+// over ssh, as a build server would be. It boots first as profile cgroup2
+// (the unified hierarchy only), then the same disk boots as nft-only (that,
+// and no legacy iptables tables): the host got a new kernel under a running
+// stack. On each kernel a stack comes up and checks itself (verify runs an
+// inner container), an inner published port answers through the wrapper,
+// cgroup limits reach the inner cgroup, `docker restart` heals; the wrapper
+// made on cgroup2 comes back on nft-only by itself and chooses nft; on
+// nft-only a new stack chooses nft; destroy keeps the storage on the guest.
+// Both stacks are on the offline Alpine base (the default where no registry
+// answers; the Debian base is the rest of the suite's), so the second build
+// is all cache, and booting the same disk twice saves a boot's worth of
+// setup: under emulation every minute counts in CI.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ALPINE_BASE, BUSYBOX, BUSYBOX_TAR, env, requirePrerequisites, run, Stack, waitFor } from "./harness";
+
+// Host ports of this file: 16900-16999 (ssh of the guest), the first free one
+// from a per-run offset, so that concurrent runs do not meet.
+const SSH_PORTS = [16900, 16999];
+// Published on the guest's loopback only: the wrapper's ports of the two stacks.
+const WEB_PORTS = { cgroup2: 18080, nftOnly: 18081 };
+const PAGE = "answered-in-the-guest";
+// Waits sized for emulation (TCG): `docker run` in the guest takes 5-8 s.
+const GUEST_WAIT = 240;
+
+/** Quotes one word for the guest's shell (ssh joins its arguments with spaces). */
+const quote = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;
+const minutes = (since: number) => `${((Date.now() - since) / 60000).toFixed(1)} min`;
+
+describe("guest host: cgroup2, then nft-only on the same disk (end to end)", function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-hosts-"));
+    const path0 = env.PATH;
+    let port = 0;
+    let engine = "";
+    let started = 0;
+    let a: Stack;
+    let b: Stack;
+
+    /** Boots PROFILE on DIR's disk; the port is kept across boots. */
+    function boot(profile: string): void {
+        const span = SSH_PORTS[1] - SSH_PORTS[0] + 1;
+        for (let i = 0; ; i++) {
+            const p = port || SSH_PORTS[0] + ((process.pid + i) % span);
+            const r = run("sh", ["tests/hosts/guest.sh", "up", profile, String(p), dir]);
+            for (const l of r.out.split("\n").filter((l) => /accelerator|ssh in|guest disk ready/.test(l))) console.log(`      ${l}`);
+            if (r.code === 0) { port = p; engine = `ssh://root@127.0.0.1:${p}`; return; }
+            if (port || !/host forwarding rule|already in use/.test(r.out) || i > 20) throw new Error(`the ${profile} guest did not boot:\n${r.out.slice(-4000)}`);
+        }
+    }
+
+    /** A command in the guest, over the run's ssh. */
+    const onGuest = (...args: string[]) =>
+        run(path.join(dir, "bin", "ssh"), ["-p", String(port), "root@127.0.0.1", args.map(quote).join(" ")]);
+    const inWrapper = (s: Stack, ...args: string[]) => onGuest("docker", "exec", s.container, ...args);
+    const must = (r: ReturnType<typeof run>) => { assert.strictEqual(r.code, 0, r.out); return r.out; };
+
+    /** A stack on the guest (Alpine base) with the streamed busybox and one published port. */
+    const stack = (profile: string, webPort: number) => new Stack(`hosts-${process.pid}-${profile}`,
+        { baseImage: ALPINE_BASE, dockerHost: engine, preload: [BUSYBOX_TAR], ports: [`${webPort}:8080`] });
+
+    /** An inner httpd published on the wrapper's 8080, answering with PAGE on the guest's webPort. */
+    async function serve(s: Stack, webPort: number): Promise<void> {
+        inWrapper(s, "nerdctl", "rm", "-f", "web");
+        must(inWrapper(s, "nerdctl", "run", "-d", "--name", "web", "-p", "8080:80", BUSYBOX,
+            "sh", "-c", `echo ${PAGE} > /www/index.html && exec httpd -f -p 80 -h /www`));
+        await waitFor(`the inner httpd through the wrapper at the guest's 127.0.0.1:${webPort}`, 60,
+            () => onGuest("curl", "-fsS", "--max-time", "5", `http://127.0.0.1:${webPort}/`).out.includes(PAGE));
+    }
+
+    function kernelIs(profile: string): void {
+        assert.strictEqual(must(onGuest("stat", "-fc", "%T", "/sys/fs/cgroup")).trim(), "cgroup2fs");
+        assert.strictEqual(must(onGuest("docker", "info", "--format", "{{.CgroupVersion}}")).trim(), "2");
+        must(onGuest("iptables-nft", "-t", "nat", "-L"));
+        const legacy = onGuest("iptables-legacy", "-t", "nat", "-L");
+        if (profile === "nft-only") {
+            assert.notStrictEqual(legacy.code, 0, "the legacy nat table opens on nft-only");
+            assert.match(legacy.out, /can't initialize iptables table `nat': Table does not exist/);
+        } else {
+            assert.strictEqual(legacy.code, 0, legacy.out);
+        }
+    }
+
+    /** up on the guest; the outputs say containerd serves, verify ran a container, and which backend. */
+    function upAndCheck(s: Stack, profile: string): string {
+        const t0 = Date.now();
+        s.up();
+        const out = s.outputs();
+        const backend = String(out.iptablesBackend);
+        console.log(`      up on ${profile}: ${minutes(t0)}; iptables ${backend} (${inWrapper(s, "cat", "/run/nerdctl-dind/iptables-choice").out.trim()})`);
+        assert.match(String(out.images), /busybox\s+ndind/);
+        assert.match(String(out.prepareReport), /preload summary: loaded=1 present=0/);
+        assert.match(String(out.probe), new RegExp(`^ok: .*\\(iptables ${backend}\\)$`));
+        assert.doesNotMatch(String(out.hostReport), /^FAIL/m);
+        assert.strictEqual(must(inWrapper(s, "nerdctl", "run", "--rm", BUSYBOX, "echo", "ok")).trim(), "ok");
+        return backend;
+    }
+
+    function cgroupLimits(s: Stack): void {
+        must(inWrapper(s, "nerdctl", "run", "-d", "--name", "limited", "--memory", "64m", "--cpus", "0.5", "--pids-limit", "20",
+            BUSYBOX, "sleep", "600"));
+        try {
+            const read = (file: string) => must(inWrapper(s, "nerdctl", "exec", "limited", "cat", `/sys/fs/cgroup/${file}`)).trim();
+            assert.strictEqual(read("memory.max"), String(64 * 1024 * 1024));
+            assert.strictEqual(read("cpu.max"), "50000 100000");
+            assert.strictEqual(read("pids.max"), "20");
+        } finally {
+            inWrapper(s, "nerdctl", "rm", "-f", "limited");
+        }
+    }
+
+    /** The wrapper's health check passes: containerd serves and this start's probe ran a container. */
+    async function healthy(s: Stack, what: string): Promise<void> {
+        const took = await waitFor(`${s.container} healthy ${what}`, GUEST_WAIT,
+            () => onGuest("docker", "inspect", "-f", "{{.State.Health.Status}}", s.container).out.trim() === "healthy");
+        console.log(`      ${s.name}: healthy ${took.toFixed(0)} s ${what}`);
+    }
+
+    async function restartHeals(s: Stack, webPort: number): Promise<void> {
+        must(onGuest("docker", "restart", s.container));
+        await healthy(s, "after docker restart");
+        assert.match(must(inWrapper(s, "nerdctl", "images")), /busybox\s+ndind/);
+        await serve(s, webPort);
+    }
+
+    function destroyKeepsStorage(s: Stack): void {
+        const out = s.outputs();
+        const folder = String(out.storageDir);
+        const busybox = (out.imageList as { repository: string; id: string }[]).find((i) => i.repository === "busybox");
+        assert.ok(busybox, JSON.stringify(out.imageList));
+        s.destroy();
+        assert.notStrictEqual(onGuest("docker", "inspect", s.container).code, 0, "the wrapper still exists");
+        assert.strictEqual(must(onGuest("cat", `${folder}/.nerdctl-dind-owner`)).trim(), `nerdctl-dind/${s.name}`);
+        // The blob nerdctl's IMAGE ID names (the image's digest) is still in the content store.
+        must(onGuest("sh", "-c", `ls ${folder}/containerd/io.containerd.content.v1.content/blobs/sha256 | grep -q ^${busybox.id}`));
+    }
+
+    before(() => {
+        requirePrerequisites();
+        started = Date.now();
+        boot("cgroup2");
+        // docker's ssh transport runs `ssh` from PATH: this one reads the run's key and known_hosts.
+        env.PATH = `${path.join(dir, "bin")}:${path0}`;
+        a = stack("cgroup2", WEB_PORTS.cgroup2);
+    });
+    after(() => {
+        a?.remove();
+        b?.remove();
+        env.PATH = path0;
+        // The guest, its disk and its forwarded port go with it.
+        const down = run("sh", ["tests/hosts/guest.sh", "down", dir]);
+        fs.rmSync(dir, { recursive: true, force: true });
+        if (started) console.log(`      guest host tests: ${minutes(started)} from the first boot to down`);
+        assert.strictEqual(down.code, 0, down.out);
+    });
+
+    describe("cgroup2", () => {
+        it("the kernel: cgroup v2 only, both iptables backends open their nat table", () => kernelIs("cgroup2"));
+
+        it("up: the wrapper is built on the guest and runs a container", () => {
+            upAndCheck(a, "cgroup2");
+            assert.match(must(inWrapper(a, "cat", "/etc/alpine-release")), /^3\.23\./);
+        });
+
+        it("an inner nerdctl run -d -p answers through the wrapper", () => serve(a, WEB_PORTS.cgroup2));
+
+        it("cgroup limits of an inner container are in its cgroup files", () => cgroupLimits(a));
+
+        it("docker restart of the wrapper: it heals by itself, images kept, the port answers again", () => restartHeals(a, WEB_PORTS.cgroup2));
+    });
+
+    describe("nft-only: the same disk on a kernel without legacy iptables", () => {
+        before(() => {
+            must(run("sh", ["tests/hosts/guest.sh", "stop", dir]));
+            boot("nft-only");
+        });
+
+        it("the kernel: cgroup v2 only, the legacy nat table does not exist, nft's opens", () => kernelIs("nft-only"));
+
+        it("the wrapper made on cgroup2 came back by itself, chose nft, and its port answers", async () => {
+            await healthy(a, "after the reboot into nft-only");
+            assert.strictEqual(must(inWrapper(a, "cat", "/run/nerdctl-dind/iptables-backend")).trim(), "nft");
+            await serve(a, WEB_PORTS.cgroup2);
+        });
+
+        it("up of a new stack: nft chosen, a container runs", () => {
+            b = stack("nft-only", WEB_PORTS.nftOnly);
+            assert.strictEqual(upAndCheck(b, "nft-only"), "nft");
+        });
+
+        it("an inner nerdctl run -d -p answers through the wrapper", () => serve(b, WEB_PORTS.nftOnly));
+
+        it("cgroup limits of an inner container are in its cgroup files", () => cgroupLimits(b));
+
+        it("docker restart of the wrapper: it heals by itself, nft again, images kept, the port answers", async () => {
+            await restartHeals(b, WEB_PORTS.nftOnly);
+            assert.strictEqual(must(inWrapper(b, "cat", "/run/nerdctl-dind/iptables-backend")).trim(), "nft");
+        });
+
+        it("destroy of either stack: the wrapper goes, the storage stays on the guest with the images", () => {
+            destroyKeepsStorage(a);
+            destroyKeepsStorage(b);
+        });
+    });
+});
