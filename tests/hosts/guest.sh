@@ -19,7 +19,9 @@
 # stays clean; sshd is forwarded to 127.0.0.1 only. The guest lives as long as
 # the process that ran `up` (NDIND_GUEST_OWNER, default its parent): a killed
 # test run leaves no qemu behind, nor anything listening.
-# NDIND_GUEST_ACCEL=kvm|tcg, NDIND_GUEST_CPUS, NDIND_GUEST_MEM override the defaults.
+# NDIND_GUEST_ACCEL=kvm|tcg, NDIND_GUEST_CPUS, NDIND_GUEST_MEM override the
+# defaults; NDIND_GUEST_APPEND adds kernel parameters to the profile's (e.g.
+# module_blacklist=veth, as tests/hosts/modules.sh does).
 set -eu
 . "$(dirname "$0")/../../toolchain/lib.sh"
 
@@ -153,7 +155,7 @@ watch_owner() {
 
 up() {
 	profile=$1 PORT=$2 DIR=$3
-	CMDLINE=$(profile_cmdline "$profile")
+	CMDLINE="$(profile_cmdline "$profile") ${NDIND_GUEST_APPEND:-}"
 	need qemu-system-x86_64 qemu-system-x86
 	need qemu-img qemu-utils
 	DISK=$(sh "$NDIND_ROOT/tests/hosts/build.sh")
