@@ -54,7 +54,12 @@ lint: ## shell syntax, shellcheck, TypeScript types, gofmt and go vet; runs noth
 	@cd provider && test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above are not formatted"; exit 1; }
 	cd provider && GOFLAGS="-mod=mod -buildvcs=false" go vet ./...
 
-.PHONY: help lint load registry registry-stop toolchain plugins stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
+.PHONY: help lint settings load registry registry-stop toolchain plugins stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
+
+# Pulumi.yaml's config block and the README's settings table, from the one
+# declaration of every setting (a unit test fails when they differ).
+settings: ## write Pulumi.yaml's settings and the README's table from components/settings/catalog.ts
+	@npx ts-node -T tools/settings.ts
 
 # Also the state folder, which every target that runs pulumi needs (a fresh checkout has none).
 toolchain: ## install and start what the project needs (first run: minutes; then seconds)

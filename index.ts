@@ -1,6 +1,6 @@
 // Reads the stack's settings and wires the environment; outputs are what a
 // user would otherwise dig for.
-import { loadSettings } from "./components/config";
+import { loadSettings } from "./components/settings/load";
 import { NerdctlEnvironment } from "./components/environment";
 import { engineEnv } from "./components/engine";
 

@@ -49,7 +49,7 @@ docker rmi "$BIG" "ndind-bench/big:$$" >/dev/null
 
 pulumi stack init "$STACK" >/dev/null
 $PULUMI config set baseImage nerdctl-dind/base:bookworm
-$PULUMI config set provider ndind
+$PULUMI config set plugins ndind
 $PULUMI config set localRegistry true
 $PULUMI config set localRegistryPort "$PORT"
 $PULUMI up --yes --skip-preview >/dev/null

@@ -6,9 +6,8 @@
 // the remote one does not.
 import * as pulumi from "@pulumi/pulumi";
 import { engineCommand } from "./commands";
-import { Engine } from "./engine";
-import { Providers } from "./providers";
-import { HostCommand } from "./providers/specs";
+import { StackContext } from "./context";
+import { HostCommand } from "./plugins/specs";
 
 // `here` is this machine's default engine: no DOCKER_* variable of the stack's.
 const COPY = `here() { env -u DOCKER_HOST -u DOCKER_CERT_PATH -u DOCKER_TLS_VERIFY DOCKER_CONTEXT=default docker "$@"; }
@@ -21,13 +20,11 @@ else
     echo "base image $BASE_IMAGE: on neither engine; the build on $ENGINE_NAME pulls it"
 fi`;
 
-export function copyBaseImage(providers: Providers, name: string, baseImage: string, engine: Engine,
-    opts: pulumi.CustomResourceOptions): HostCommand {
-    return engineCommand(name, {
-        providers,
+export function copyBaseImage(ctx: StackContext, name: string, opts: pulumi.CustomResourceOptions): HostCommand {
+    const { baseImage } = ctx.settings;
+    return engineCommand(ctx, name, {
         create: COPY,
-        engine: engine.ref,
-        environment: { BASE_IMAGE: baseImage, ENGINE_NAME: engine.name },
-        triggers: [baseImage, engine.ref],
+        environment: { BASE_IMAGE: baseImage, ENGINE_NAME: ctx.engine.name },
+        triggers: [baseImage, ctx.engine.ref],
     }, opts);
 }

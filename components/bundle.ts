@@ -8,17 +8,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { Providers } from "./providers";
-import { HostCommand } from "./providers/specs";
-import { SettingsError, Versions } from "./config";
-
-export interface BundleArgs {
-    providers: Providers;
-    projectRoot: string;
-    versions: Versions;
-    nerdctlPatches: boolean;
-    buildkit: boolean;
-}
+import { StackContext } from "./context";
+import { HostCommand } from "./plugins/specs";
+import { SettingsError, Versions } from "./settings/types";
 
 export class Bundle extends pulumi.ComponentResource {
     /** Names every component's version and the nerdctl tree's content. */
@@ -31,18 +23,19 @@ export class Bundle extends pulumi.ComponentResource {
     readonly nerdctlBuild: string;
     readonly build: HostCommand;
 
-    constructor(name: string, args: BundleArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, ctx: StackContext, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Bundle", name, {}, opts);
-        const environment = bundleEnv(args.versions, args.nerdctlPatches, args.buildkit);
-        const script = path.join(args.projectRoot, "nerdctl", "build.sh");
+        const { versions, nerdctlPatches, buildkit } = ctx.settings;
+        const environment = bundleEnv(versions, nerdctlPatches, buildkit);
+        const script = path.join(ctx.projectRoot, "nerdctl", "build.sh");
         const ask = (flag: string) => askBuildScript(script, flag, environment);
         this.key = ask("--key");
         this.dirKey = ask("--dir-key");
         this.fromSource = this.key !== this.dirKey;
-        this.nerdctlBuild = describeNerdctl(args.projectRoot, args.versions.nerdctl, args.nerdctlPatches, this.key, this.fromSource);
-        this.build = args.providers.command(`${name}-build`, {
+        this.nerdctlBuild = describeNerdctl(ctx.projectRoot, versions.nerdctl, nerdctlPatches, this.key, this.fromSource);
+        this.build = ctx.plugins.command(`${name}-build`, {
             create: "sh nerdctl/build.sh",
-            dir: args.projectRoot,
+            dir: ctx.projectRoot,
             environment,
             triggers: [this.key],
         }, { parent: this });

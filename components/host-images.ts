@@ -5,36 +5,24 @@
 // again when the wrapper or one of the images changes.
 import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { engineCommand } from "./commands";
+import { engineCommand, quote } from "./commands";
+import { StackContext } from "./context";
 import { Engine, engineEnv } from "./engine";
-import { SettingsError } from "./config";
-import { Providers } from "./providers";
-import { HostCommand } from "./providers/specs";
-
-export interface HostImagesArgs {
-    providers: Providers;
-    projectRoot: string;
-    container: string;
-    images: string[];
-    engine: Engine;
-    wrapperId: pulumi.Input<string>;
-    /** The setting's full name, for messages. */
-    setting: string;
-}
+import { SettingsError } from "./settings/types";
+import { HostCommand } from "./plugins/specs";
 
 export class HostImages extends pulumi.ComponentResource {
     readonly run: HostCommand;
     readonly report: pulumi.Output<string>;
 
-    constructor(name: string, args: HostImagesArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, ctx: StackContext, wrapperId: pulumi.Input<string>, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:HostImages", name, {}, opts);
-        const ids = hostImageIds(args.images, args.engine, args.setting);
-        this.run = engineCommand(`${name}-load`, {
-            providers: args.providers,
-            create: ["sh", "toolchain/load-images.sh", args.container, ...args.images].map(quote).join(" "),
-            dir: args.projectRoot,
-            engine: args.engine.ref,
-            triggers: [args.wrapperId, ...ids],
+        const images = ctx.settings.sources.hostImages;
+        const ids = hostImageIds(images, ctx.engine, `${ctx.settings.project}:hostImages`);
+        this.run = engineCommand(ctx, `${name}-load`, {
+            create: ["sh", "toolchain/load-images.sh", ctx.container, ...images].map(quote).join(" "),
+            inProjectRoot: true,
+            triggers: [wrapperId, ...ids],
         }, { parent: this });
         this.report = this.run.stdout;
         this.registerOutputs({ report: this.report });
@@ -68,8 +56,4 @@ function inspectFailure(e: unknown, engine: Engine): string {
         return `no such image on ${engine.name}; build or pull it there first (docker images lists what it has)`;
     }
     return `could not ask ${engine.name} for it: ${said || String(e)}; check that the engine answers (docker info)`;
-}
-
-function quote(s: string): string {
-    return /^[A-Za-z0-9_.\/:@-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
 }

@@ -10,19 +10,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Bundle } from "./bundle";
-import { Providers } from "./providers";
-import { BuiltImage } from "./providers/specs";
-import { Engine } from "./engine";
+import { StackContext } from "./context";
+import { BuiltImage } from "./plugins/specs";
 import { copyBaseImage } from "./base-image";
-
-export interface WrapperImageArgs {
-    providers: Providers;
-    projectRoot: string;
-    name: string;
-    baseImage: string;
-    bundle: Bundle;
-    engine: Engine;
-}
 
 export class WrapperImage extends pulumi.ComponentResource {
     readonly image: BuiltImage;
@@ -30,20 +20,18 @@ export class WrapperImage extends pulumi.ComponentResource {
     /** The built image's ID: the wrapper is replaced when it changes. */
     readonly imageId: pulumi.Output<string>;
 
-    constructor(name: string, args: WrapperImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, ctx: StackContext, bundle: Bundle, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:WrapperImage", name, {}, opts);
-        const buildArgs = { BASE_IMAGE: args.baseImage, BUNDLE: args.bundle.dirKey };
-        const before = args.engine.remote
-            ? [copyBaseImage(args.providers, `${name}-base`, args.baseImage, args.engine, { parent: this }).resource]
-            : [];
-        this.image = args.providers.image(`${name}-build`, {
-            imageName: args.name,
-            context: args.projectRoot,
-            contextPaths: ["dockerfile", "scripts", path.join("nerdctl", "out", args.bundle.dirKey)],
+        const buildArgs = { BASE_IMAGE: ctx.settings.baseImage, BUNDLE: bundle.dirKey };
+        const before = ctx.engine.remote ? [copyBaseImage(ctx, `${name}-base`, { parent: this }).resource] : [];
+        this.image = ctx.plugins.image(`${name}-build`, {
+            imageName: ctx.image,
+            context: ctx.projectRoot,
+            contextPaths: ["dockerfile", "scripts", path.join("nerdctl", "out", bundle.dirKey)],
             dockerfile: "dockerfile",
             buildArgs,
-            contentHash: contentHash(args.projectRoot, buildArgs),
-        }, { parent: this, dependsOn: [args.bundle.build.resource, ...before] });
+            contentHash: contentHash(ctx.projectRoot, buildArgs),
+        }, { parent: this, dependsOn: [bundle.build.resource, ...before] });
         this.imageName = this.image.imageName;
         this.imageId = this.image.imageId;
         this.registerOutputs({ imageName: this.imageName, imageId: this.imageId });

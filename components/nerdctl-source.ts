@@ -7,18 +7,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Bundle } from "./bundle";
 import { engineCommand } from "./commands";
-import { EngineRef } from "./engine";
-import { Providers } from "./providers";
-import { HostCommand } from "./providers/specs";
-
-export interface NerdctlFromSourceArgs {
-    providers: Providers;
-    projectRoot: string;
-    container: string;
-    bundle: Bundle;
-    wrapperId: pulumi.Input<string>;
-    engine: EngineRef;
-}
+import { StackContext } from "./context";
+import { HostCommand } from "./plugins/specs";
 
 // Copied beside the old binary, then renamed over it: a nerdctl call that
 // starts meanwhile runs the old one or the new one, never half a file.
@@ -31,21 +21,19 @@ const INSTALL = [
 export class NerdctlFromSource extends pulumi.ComponentResource {
     readonly install: HostCommand;
 
-    constructor(name: string, args: NerdctlFromSourceArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, ctx: StackContext, bundle: Bundle, wrapperId: pulumi.Input<string>, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:NerdctlFromSource", name, {}, opts);
-        const key = args.bundle.key;
+        const key = bundle.key;
         // docker cp streams the file, so a remote engine's wrapper gets it too.
-        this.install = engineCommand(`${name}-install`, {
-            providers: args.providers,
+        this.install = engineCommand(ctx, `${name}-install`, {
             create: INSTALL,
-            engine: args.engine,
             environment: {
-                CONTAINER: args.container,
-                BINARY: path.join(args.projectRoot, "nerdctl", "out", args.bundle.dirKey, "usr", "local", "bin", "nerdctl"),
+                CONTAINER: ctx.container,
+                BINARY: path.join(ctx.projectRoot, "nerdctl", "out", bundle.dirKey, "usr", "local", "bin", "nerdctl"),
                 KEY: key.slice(key.indexOf("_nerdctl-") + 1).split("_")[0],
             },
-            triggers: [key, args.wrapperId],
-        }, { parent: this, dependsOn: [args.bundle.build.resource] });
+            triggers: [key, wrapperId],
+        }, { parent: this, dependsOn: [bundle.build.resource] });
         this.registerOutputs({});
     }
 }

@@ -7,37 +7,24 @@
 // `pulumi preview --diff` shows the files that change (secrets as [secret]).
 import * as pulumi from "@pulumi/pulumi";
 import { execInWrapper } from "./commands";
-import { ImageSources } from "./registry-settings";
-import { Providers } from "./providers";
-import { HostCommand } from "./providers/specs";
-import { EngineRef } from "./engine";
+import { StackContext } from "./context";
+import { ImageSources } from "./settings/image-sources";
+import { HostCommand } from "./plugins/specs";
 
 /** The local registry's name and port on the shared Docker network (toolchain/local-registry.sh). */
 export const LOCAL_REGISTRY = "ndind-registry:5000";
 export const PROXY_ENV = "/etc/nerdctl-dind/proxy.env";
 
-export interface RegistriesArgs {
-    providers: Providers;
-    container: string;
-    engine: EngineRef;
-    wrapperId: pulumi.Input<string>;
-    sources: ImageSources;
-    project: string;
-}
-
 export class Registries extends pulumi.ComponentResource {
     readonly run: HostCommand;
     readonly report: pulumi.Output<string>;
 
-    constructor(name: string, args: RegistriesArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, ctx: StackContext, wrapperId: pulumi.Input<string>, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Registries", name, {}, opts);
-        const { plain, secret } = renderConfig(args.sources, args.project);
-        this.run = execInWrapper(`${name}-configure`, {
-            providers: args.providers,
-            container: args.container,
+        const { plain, secret } = renderConfig(ctx.settings.sources, ctx.settings.project);
+        this.run = execInWrapper(ctx, `${name}-configure`, {
             script: "/scripts/configure.sh",
-            engine: args.engine,
-            triggers: [args.wrapperId],
+            triggers: [wrapperId],
             environment: { NDIND_CONFIG: plain, NDIND_SECRET_CONFIG: pulumi.secret(secret) },
             stdinFrom: ["NDIND_CONFIG", "NDIND_SECRET_CONFIG"],
             inPlace: true,

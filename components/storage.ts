@@ -6,22 +6,10 @@
 // that engine.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { Providers } from "./providers";
-import { HostCommand } from "./providers/specs";
-import { OWNER_FILE } from "./config";
+import { HostCommand } from "./plugins/specs";
+import { OWNER_FILE } from "./settings/types";
 import { engineCommand } from "./commands";
-import { Engine } from "./engine";
-
-export interface StorageArgs {
-    providers: Providers;
-    dir: string;
-    owner: string;
-    deleteOnDestroy: boolean;
-    engine: Engine;
-    /** Remote engines: an image on that engine with /bin/sh (the wrapper image's tag), and what makes it. */
-    image: string;
-    imageBuild: pulumi.Resource;
-}
+import { StackContext } from "./context";
 
 const CREATE = `mkdir -p "$DIR/containerd" "$DIR/nerdctl" "$DIR/buildkit" && printf '%s\\n' "$OWNER" > "$DIR/${OWNER_FILE}" && echo "storage: $DIR"`;
 const DELETE = `if [ "$DELETE_ON_DESTROY" = true ]; then rm -rf "$DIR" && echo "storage: deleted $DIR"; else echo "storage: kept $DIR"; fi`;
@@ -48,32 +36,32 @@ export class Storage extends pulumi.ComponentResource {
     readonly buildkitDir: string;
     readonly folder: HostCommand;
 
-    constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
+    /** `image` is the wrapper image: on a remote engine, a one-off container of it makes the folder. */
+    constructor(name: string, ctx: StackContext, image: pulumi.Resource, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Storage", name, {}, opts);
-        this.dir = args.dir;
-        this.containerdDir = path.join(args.dir, "containerd");
-        this.nerdctlDir = path.join(args.dir, "nerdctl");
-        this.buildkitDir = path.join(args.dir, "buildkit");
+        const { storageDir: dir, project, stack, destroyDeletesStorage } = ctx.settings;
+        this.dir = dir;
+        this.containerdDir = path.join(dir, "containerd");
+        this.nerdctlDir = path.join(dir, "nerdctl");
+        this.buildkitDir = path.join(dir, "buildkit");
         // `update` is set so that toggling deleteOnDestroy or moving the folder
         // updates in place: a replacement would run DELETE on the old folder.
         const environment = {
-            DIR: args.dir,
-            OWNER: args.owner,
-            DELETE_ON_DESTROY: String(args.deleteOnDestroy),
+            DIR: dir,
+            OWNER: `${project}/${stack}`,
+            DELETE_ON_DESTROY: String(destroyDeletesStorage),
         };
-        this.folder = args.engine.remote
-            ? engineCommand(`${name}-folder`, {
-                providers: args.providers,
+        this.folder = ctx.engine.remote
+            ? engineCommand(ctx, `${name}-folder`, {
                 create: REMOTE_CREATE,
                 update: REMOTE_CREATE,
                 delete: REMOTE_DELETE,
-                engine: args.engine.ref,
                 environment: {
-                    ...environment, PARENT: path.posix.dirname(args.dir), NAME: path.posix.basename(args.dir),
-                    IMAGE: args.image, ENGINE_NAME: args.engine.name,
+                    ...environment, PARENT: path.posix.dirname(dir), NAME: path.posix.basename(dir),
+                    IMAGE: ctx.image, ENGINE_NAME: ctx.engine.name,
                 },
-            }, { parent: this, dependsOn: [args.imageBuild] })
-            : args.providers.command(`${name}-folder`, { create: CREATE, update: CREATE, delete: DELETE, environment }, { parent: this });
+            }, { parent: this, dependsOn: [image] })
+            : ctx.plugins.command(`${name}-folder`, { create: CREATE, update: CREATE, delete: DELETE, environment }, { parent: this });
         this.registerOutputs({ dir: this.dir });
     }
 }

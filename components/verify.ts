@@ -2,17 +2,9 @@
 // serves and an inner container starts with a published port that answers,
 // and turns the probe, the iptables backend and `nerdctl images` into outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { Providers } from "./providers";
-import { HostCommand } from "./providers/specs";
+import { HostCommand } from "./plugins/specs";
 import { execInWrapper } from "./commands";
-import { EngineRef } from "./engine";
-
-export interface VerifyArgs {
-    providers: Providers;
-    container: string;
-    engine: EngineRef;
-    triggers: pulumi.Input<unknown>[];
-}
+import { StackContext } from "./context";
 
 export interface ImageEntry {
     repository: string;
@@ -28,15 +20,10 @@ export class Verify extends pulumi.ComponentResource {
     readonly probe: pulumi.Output<string>;
     readonly iptablesBackend: pulumi.Output<string>;
 
-    constructor(name: string, args: VerifyArgs, opts?: pulumi.ComponentResourceOptions) {
+    /** Runs again when any of `triggers` changes: a new wrapper, or images put in. */
+    constructor(name: string, ctx: StackContext, triggers: pulumi.Input<unknown>[], opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Verify", name, {}, opts);
-        this.run = execInWrapper(`${name}-run`, {
-            providers: args.providers,
-            container: args.container,
-            script: "/scripts/verify.sh",
-            engine: args.engine,
-            triggers: args.triggers,
-        }, { parent: this });
+        this.run = execInWrapper(ctx, `${name}-run`, { script: "/scripts/verify.sh", triggers }, { parent: this });
         const parsed = this.run.stdout.apply(parseVerifyOutput);
         this.imagesText = parsed.apply((p) => p.text);
         this.images = parsed.apply((p) => p.images);

@@ -3,23 +3,10 @@
 // wrapper -> inner container).
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { IptablesBackend, PortMapping } from "./config";
+import { StackContext } from "./context";
+import { SHARED_NETWORK } from "./names";
 import { Storage } from "./storage";
-import { Providers } from "./providers";
-import { ContainerSpec, MountSpec, RunningContainer } from "./providers/specs";
-
-export interface WrapperArgs {
-    providers: Providers;
-    name: string;
-    image: pulumi.Input<string>;
-    storage: Storage;
-    ports: PortMapping[];
-    preload: string[];
-    privileged: boolean;
-    iptablesBackend: IptablesBackend;
-    /** A user-defined Docker network to join (the shared local registry's), else the default bridge. */
-    network?: string;
-}
+import { ContainerSpec, MountSpec, RunningContainer } from "./plugins/specs";
 
 const PRELOAD_DIR = "/preload";
 
@@ -33,25 +20,30 @@ const UNPRIVILEGED = {
 export class Wrapper extends pulumi.ComponentResource {
     readonly container: RunningContainer;
 
-    constructor(name: string, args: WrapperArgs, opts?: pulumi.ComponentResourceOptions) {
+    /** `imageId` is the built image's: a rebuilt image replaces the wrapper. */
+    constructor(name: string, ctx: StackContext, imageId: pulumi.Input<string>, storage: Storage, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Wrapper", name, {}, opts);
-        this.container = args.providers.container(`${name}-container`, containerSpec(args),
-            { parent: this, dependsOn: [args.storage.folder.resource] });
+        this.container = ctx.plugins.container(`${name}-container`, containerSpec(ctx, imageId, storage),
+            { parent: this, dependsOn: [storage.folder.resource] });
         this.registerOutputs({ name: this.container.name });
     }
 }
 
-export function containerSpec(args: WrapperArgs): ContainerSpec {
+export function containerSpec(ctx: StackContext, imageId: pulumi.Input<string>, storage: Storage): ContainerSpec {
+    const s = ctx.settings;
     const bind = (source: string, target: string, readOnly = false): MountSpec => ({ type: "bind", source, target, readOnly });
+    // A remote engine's host cannot see local tarballs: prepare streams them instead.
+    const preload = ctx.engine.remote ? [] : s.preload;
     return {
-        name: args.name,
-        image: args.image,
-        hostname: args.name,
+        name: ctx.container,
+        image: imageId,
+        hostname: ctx.container,
         // Read by scripts/entry.sh at every start: a change replaces the wrapper.
-        envs: [`NDIND_IPTABLES=${args.iptablesBackend}`],
-        ...(args.network ? { networkMode: args.network } : {}),
-        privileged: args.privileged,
-        ...(args.privileged ? {} : UNPRIVILEGED),
+        envs: [`NDIND_IPTABLES=${s.iptablesBackend}`],
+        // The shared local registry's network, else the default bridge.
+        ...(s.sources.localRegistry ? { networkMode: SHARED_NETWORK } : {}),
+        privileged: s.privileged,
+        ...(s.privileged ? {} : UNPRIVILEGED),
         // A private cgroup namespace keeps the inner containerd's cgroups
         // under the wrapper's own, on cgroup v1 as on v2.
         cgroupnsMode: "private",
@@ -60,14 +52,14 @@ export function containerSpec(args: WrapperArgs): ContainerSpec {
         // No stale pid files or sockets survive a restart.
         tmpfs: { "/run": "rw,exec,mode=755" },
         mounts: [
-            bind(args.storage.containerdDir, "/var/lib/containerd"),
-            bind(args.storage.nerdctlDir, "/var/lib/nerdctl"),
+            bind(storage.containerdDir, "/var/lib/containerd"),
+            bind(storage.nerdctlDir, "/var/lib/nerdctl"),
             // Bound even without BuildKit in the bundle: one layout for every stack.
-            bind(args.storage.buildkitDir, "/var/lib/buildkit"),
-            ...args.preload.map((file) => bind(file, `${PRELOAD_DIR}/${path.basename(file)}`, true)),
+            bind(storage.buildkitDir, "/var/lib/buildkit"),
+            ...preload.map((file) => bind(file, `${PRELOAD_DIR}/${path.basename(file)}`, true)),
         ],
-        ports: args.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp, protocol: p.protocol })),
+        ports: s.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp, protocol: p.protocol })),
         healthcheck: { tests: ["CMD", "/scripts/healthcheck.sh"], interval: "5s", timeout: "3s", startPeriod: "2s", retries: 3 },
-        labels: [{ label: "nerdctl-dind.stack", value: args.name }],
+        labels: [{ label: "nerdctl-dind.stack", value: ctx.container }],
     };
 }

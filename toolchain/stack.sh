@@ -1,9 +1,10 @@
 #!/bin/sh
 # `make stack STACK=name`: selects the stack, creating it when it is new, and
-# sees that its config names the provider implementation and the base image.
-# Each is chosen once, when the config lacks it, and printed; a value the
-# stack has is kept, since a new provider replaces every resource and a new
-# base rebuilds the image.
+# sees that its config names the plugins that make its resources and the base
+# image. Each is chosen once, when the config lacks it, and printed; a value
+# the stack has is kept, since new plugins replace every resource and a new
+# base rebuilds the image. A stack that names its plugins under the setting's
+# old name, provider, has it renamed.
 set -eu
 . "$(dirname "$0")/lib.sh"
 cd "$NDIND_ROOT"
@@ -27,7 +28,7 @@ sh toolchain/passphrase.sh "$STACK"
 
 # The stack's own config, from its file: `pulumi config` would fill in
 # Pulumi.yaml's defaults (baseImage alpine:3.23), which say nothing about what
-# the stack chose. One line each: provider, baseImage, the hostImages, and
+# the stack chose. One line each: plugins (and the old name it is under, if so), baseImage, the hostImages, and
 # whether a remote engine is set (yes|no, last: the shell drops trailing
 # empty lines).
 config=$(node -e '
@@ -35,14 +36,19 @@ config=$(node -e '
 	const yaml = require(`${root}/node_modules/js-yaml`);
 	const c = (fs.existsSync(file) && (yaml.load(fs.readFileSync(file, "utf8")) || {}).config) || {};
 	const v = (k) => c[`nerdctl-dind:${k}`];
-	console.log(v("provider") || "");
+	console.log(v("plugins") || (v("provider") ? `${v("provider")} provider` : ""));
 	console.log(v("baseImage") || "");
 	console.log((Array.isArray(v("hostImages")) ? v("hostImages") : []).join(" "));
 	console.log(v("dockerHost") || v("dockerContext") ? "yes" : "no");
 ' "$NDIND_ROOT" "$(stack_file "$STACK")")
-{ read -r provider; read -r base; read -r host_images; read -r remote; } <<EOF
+{ read -r plugins old_name; read -r base; read -r host_images; read -r remote; } <<EOF
 $config
 EOF
+if [ -n "$old_name" ]; then
+	$P config set plugins "$plugins"
+	$P config rm "$old_name"
+	log "stack $STACK: setting $old_name renamed plugins (its new name)"
+fi
 
 # What the stack's state already holds, for a stack made before these
 # settings: by resource type "ndind", "pulumi", "other" (our components only)
@@ -61,35 +67,35 @@ made_with() {
 	'
 }
 state=- built_on=-
-if [ -z "$provider" ] || [ -z "$base" ]; then
+if [ -z "$plugins" ] || [ -z "$base" ]; then
 	{ read -r state; read -r built_on; } <<EOF
 $(made_with)
 EOF
 fi
 
-if [ -n "$provider" ]; then
-	log "stack $STACK: provider = $provider (set earlier)"
+if [ -n "$plugins" ]; then
+	log "stack $STACK: plugins = $plugins (set earlier)"
 else
 	real=$(real_plugins)
 	pins=$(plugins_words "$real")
 	case $state in
 	ndind | pulumi)
-		provider=$state
+		plugins=$state
 		reason="its state already holds resources of the $state implementation"
 		;;
 	*)
 		sh toolchain/plugins.sh
 		if [ "$(cat "$PLUGINS_STATE" 2>/dev/null)" = "$(plugins_key "$real") installed" ]; then
-			provider=pulumi
+			plugins=pulumi
 			reason="the $pins plugins are installed in $PULUMI_HOME_DIR"
 		else
-			provider=ndind
+			plugins=ndind
 			reason="the $pins plugins are not installed in $PULUMI_HOME_DIR and cannot be installed here"
 		fi
 		;;
 	esac
-	$P config set provider "$provider"
-	log "stack $STACK: provider = $provider (chosen now: $reason)"
+	$P config set plugins "$plugins"
+	log "stack $STACK: plugins = $plugins (chosen now: $reason)"
 fi
 
 pull() { # IMAGE; its output in $out

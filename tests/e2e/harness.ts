@@ -98,7 +98,7 @@ export class Stack {
         this.storage = path.join(ROOT, "lib", name);
         removeLeftovers(this);
         must("pulumi", ["stack", "init", name, "--non-interactive"]);
-        for (const [key, value] of Object.entries({ provider: PROVIDER, ...config })) this.set(key, value);
+        for (const [key, value] of Object.entries({ plugins: PROVIDER, ...config })) this.set(key, value);
     }
 
     set(key: string, value: string | string[]): void {

@@ -51,12 +51,12 @@ describe("a new stack, made as the README says", function () {
     it("make up STACK=<new>: creates the stack, prints the provider and base image it chose, and comes up", () => {
         const out = must("make", ["up", `STACK=${name}`]);
         assert.match(out, new RegExp(`stack ${escaped}: new, pulumi stack init ${escaped}`));
-        assert.match(out, new RegExp(`stack ${escaped}: provider = ${provider} \\(chosen now: [^)]+\\)`));
+        assert.match(out, new RegExp(`stack ${escaped}: plugins = ${provider} \\(chosen now: [^)]+\\)`));
         const base = new RegExp(`stack ${escaped}: baseImage = (\\S+) \\(chosen now: [^\\n]+\\)`).exec(out);
         assert.ok(base, `no baseImage choice printed:\n${out.slice(-4000)}`);
         assert.ok(["alpine:3.23", ALPINE_BASE].includes(base[1]), base[0]);
         const stackConfig = (key: string) => must("pulumi", ["config", "get", key, "--stack", name]).trim();
-        assert.strictEqual(stackConfig("provider"), provider);
+        assert.strictEqual(stackConfig("plugins"), provider);
         assert.strictEqual(stackConfig("baseImage"), base[1]);
 
         assert.strictEqual(must("docker", ["inspect", "-f", "{{.State.Running}}", container]).trim(), "true");
@@ -67,7 +67,7 @@ describe("a new stack, made as the README says", function () {
 
     it("make up again keeps both choices (set earlier) and changes nothing", () => {
         const out = must("make", ["up", `STACK=${name}`]);
-        assert.match(out, new RegExp(`stack ${escaped}: provider = ${provider} \\(set earlier\\)`));
+        assert.match(out, new RegExp(`stack ${escaped}: plugins = ${provider} \\(set earlier\\)`));
         assert.match(out, new RegExp(`stack ${escaped}: baseImage = \\S+ \\(set earlier\\)`));
         assert.doesNotMatch(out, /chosen now/);
         assert.match(out, /\d+ unchanged/);

@@ -3,7 +3,7 @@
 // replaces every resource and keeps the images.
 import * as assert from "assert";
 import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, missingPlugins, must, PROVIDER, requirePrerequisites, run, Stack } from "./harness";
-import { TWIN_TYPES } from "../../components/providers/twins";
+import { TWIN_TYPES } from "../../components/plugins/twins";
 
 const id = process.pid.toString(36);
 // Per run, so that two runs on one machine do not share a port.
@@ -62,7 +62,7 @@ describe(`provider ${PROVIDER} (end to end)`, function () {
             console.log(`      not run: ${missing.join("; ")}`);
             this.skip();
         }
-        s.set("provider", OTHER);
+        s.set("plugins", OTHER);
         try {
             // What runs in the engine is replaced. A command whose inputs do not
             // change (the bundle build, the storage folder) is moved to the new
@@ -88,7 +88,7 @@ describe(`provider ${PROVIDER} (end to end)`, function () {
             assert.strictEqual(r.out.trim(), "ok", r.out);
         } finally {
             // Back, so that remove() destroys with what the suite was asked to run on.
-            s.set("provider", PROVIDER);
+            s.set("plugins", PROVIDER);
             run("pulumi", ["up", "--yes", "--skip-preview", "--stack", s.name, "--non-interactive"]);
         }
     });

@@ -8,10 +8,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { BASE_IMAGE, BUSYBOX, must, PROVIDER, requirePrerequisites, run, Stack, stackFile } from "./harness";
-import { ProviderKind } from "../../components/providers/kinds";
-import { TWIN_TYPES } from "../../components/providers/twins";
+import { PluginSet } from "../../components/plugins/kinds";
+import { TWIN_TYPES } from "../../components/plugins/twins";
 
-const TYPES = { command: TWIN_TYPES.command[PROVIDER as ProviderKind], container: TWIN_TYPES.container[PROVIDER as ProviderKind] };
+const TYPES = { command: TWIN_TYPES.command[PROVIDER as PluginSet], container: TWIN_TYPES.container[PROVIDER as PluginSet] };
 
 const id = process.pid.toString(36);
 const TESTKIT = "nerdctl-dind/testkit:bookworm";

@@ -167,7 +167,7 @@ describe("secrets stay secret by default (end to end)", function () {
         const again = s.mustMake("stack");
         assert.match(again, new RegExp(`secrets passphrase: ${passphraseFile.replace(/[.]/g, "\\.")}\\n`));
         assert.doesNotMatch(again, /Back it up|made .*passphrase/);
-        s.pulumi(userEnv, "config", "set", "provider", PROVIDER);
+        s.pulumi(userEnv, "config", "set", "plugins", PROVIDER);
         s.pulumi(userEnv, "config", "set", "baseImage", BASE_IMAGE);
     });
 
@@ -253,7 +253,7 @@ describe("a stack made under the empty passphrase is moved to the per-user one (
         old.removeLeftovers();
         // As make made stacks before: the empty passphrase, a secret in the config and, after up, in the state.
         old.pulumi(emptyEnv, "stack", "init");
-        old.pulumi(emptyEnv, "config", "set", "provider", PROVIDER);
+        old.pulumi(emptyEnv, "config", "set", "plugins", PROVIDER);
         old.pulumi(emptyEnv, "config", "set", "baseImage", BASE_IMAGE);
         old.pulumi(emptyEnv, "config", "set", "--path", `registryAuth["${REGISTRY}"].username`, "ann");
         old.pulumi(emptyEnv, "config", "set", "--secret", "--path", PASSWORD_PATH, OLD_PASSWORD);

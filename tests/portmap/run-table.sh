@@ -61,7 +61,7 @@ trap cleanup EXIT
 mkdir -p "$WORK/state" "$WORK/results"
 pulumi stack init "$STACK" >/dev/null
 $PULUMI config set baseImage nerdctl-dind/base:bookworm
-$PULUMI config set provider "${PROVIDER:-ndind}"
+$PULUMI config set plugins "${PROVIDER:-ndind}"
 # Not needed by the reproductions; leaving it out spares building BuildKit.
 $PULUMI config set buildkit false
 $PULUMI config set --type string --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"

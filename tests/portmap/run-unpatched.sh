@@ -22,7 +22,7 @@ trap cleanup EXIT
 cleanup
 pulumi stack init "$STACK" >/dev/null
 $PULUMI config set baseImage nerdctl-dind/base:bookworm
-$PULUMI config set provider "${PROVIDER:-ndind}"
+$PULUMI config set plugins "${PROVIDER:-ndind}"
 $PULUMI config set nerdctlPatches false
 $PULUMI config set --type string --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"
 log "pulumi up of $STACK (unpatched nerdctl)"

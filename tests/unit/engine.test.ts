@@ -4,7 +4,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Lookups, parseSettings, RawSettings, SettingsError, Settings } from "../../components/config";
+import { RawSettings } from "../../components/settings/catalog";
+import { Settings, SettingsError } from "../../components/settings/types";
+import { Lookups, parseSettings } from "../../components/settings/validate";
 import { apiOlder, engineEnv, probeVerdict, sshProbeArgs, writeTls } from "../../components/engine";
 import { PROJECT_ROOT, stackDefaults } from "./mocks";
 

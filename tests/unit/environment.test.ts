@@ -6,12 +6,13 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { find, IMAGE_ID, PROJECT_ROOT, promiseOf, stackDefaults, recorded, TYPES, unsecret, useMocks } from "./mocks";
+import { find, IMAGE_ID, NO_CONTEXTS, PROJECT_ROOT, promiseOf, stackDefaults, recorded, TYPES, unsecret, useMocks } from "./mocks";
 
 useMocks();
-import { parseSettings, RawSettings } from "../../components/config";
+import { RawSettings } from "../../components/settings/catalog";
+import { parseSettings } from "../../components/settings/validate";
 import { NerdctlEnvironment } from "../../components/environment";
-import { PROVIDER_KINDS } from "../../components/providers/kinds";
+import { PLUGIN_SETS } from "../../components/plugins/kinds";
 
 type Inputs = Record<string, unknown>;
 
@@ -27,12 +28,12 @@ interface ImageInputs {
     buildArgs: Record<string, string>;
 }
 
-for (const kind of PROVIDER_KINDS) describe(`environment graph, provider ${kind}`, () => {
+for (const kind of PLUGIN_SETS) describe(`environment graph, provider ${kind}`, () => {
     const { image: IMAGE, container: CONTAINER, command: COMMAND } = TYPES[kind];
 
     async function build(stack: string, overrides: RawSettings = {}): Promise<NerdctlEnvironment> {
         recorded.length = 0;
-        const s = parseSettings({ ...stackDefaults(kind), ...overrides }, "nerdctl-dind", stack, PROJECT_ROOT);
+        const s = parseSettings({ ...stackDefaults(kind), ...overrides }, "nerdctl-dind", stack, PROJECT_ROOT, NO_CONTEXTS);
         const env = new NerdctlEnvironment(`env-${stack}`, s);
         await promiseOf(env.images);
         return env;

@@ -1,12 +1,11 @@
 // Pulumi mocks for the unit tests: no engine, no Docker. Every resource the
 // program asks for is recorded, so tests can assert on the whole graph.
-import * as fs from "fs";
 import * as path from "path";
-import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { RawSettings } from "../../components/config";
-import { PROVIDER_KINDS, ProviderKind } from "../../components/providers/kinds";
-import { ResourceKind, TWIN_TYPES } from "../../components/providers/twins";
+import { CATALOG, RawSettings } from "../../components/settings/catalog";
+import { Lookups } from "../../components/settings/validate";
+import { PLUGIN_SETS, PluginSet } from "../../components/plugins/kinds";
+import { ResourceKind, TWIN_TYPES } from "../../components/plugins/twins";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -21,11 +20,11 @@ export interface Recorded {
 export const recorded: Recorded[] = [];
 
 /** The resource types of each implementation: TYPES[kind].image and so on. */
-export const TYPES = Object.fromEntries(PROVIDER_KINDS.map((k) => [k, {
+export const TYPES = Object.fromEntries(PLUGIN_SETS.map((k) => [k, {
     image: TWIN_TYPES.image[k], container: TWIN_TYPES.container[k], command: TWIN_TYPES.command[k],
-}])) as Record<ProviderKind, Record<ResourceKind, string>>;
-const IMAGES = PROVIDER_KINDS.map((k) => TYPES[k].image);
-const COMMANDS = PROVIDER_KINDS.map((k) => TYPES[k].command);
+}])) as Record<PluginSet, Record<ResourceKind, string>>;
+const IMAGES = PLUGIN_SETS.map((k) => TYPES[k].image);
+const COMMANDS = PLUGIN_SETS.map((k) => TYPES[k].command);
 export const IMAGE_ID = `sha256:${"ab".repeat(32)}`;
 
 export const VERIFY_STDOUT = [
@@ -62,15 +61,15 @@ export function useMocks(stack = "dev"): void {
     }, "nerdctl-dind", stack, false);
 }
 
-/** A stack as `make stack` makes it: the config defaults declared in Pulumi.yaml, as Pulumi would pass them, and a provider. */
-export function stackDefaults(provider: ProviderKind = "ndind"): RawSettings {
-    const doc = yaml.load(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as {
-        config: Record<string, { default?: unknown }>;
-    };
-    const raw: Record<string, unknown> = {};
-    for (const [key, spec] of Object.entries(doc.config)) raw[key] = spec.default;
-    return { ...raw, provider } as RawSettings;
+/** A stack as `make stack` makes it: every setting at its default, as Pulumi would pass them, and its plugins. */
+export function stackDefaults(plugins: PluginSet = "ndind"): RawSettings {
+    const raw: RawSettings = {};
+    for (const [name, d] of Object.entries(CATALOG)) raw[name as keyof typeof CATALOG] = d.default;
+    return { ...raw, plugins };
 }
+
+/** A machine with no Docker contexts. */
+export const NO_CONTEXTS: Lookups = { contextEndpoint: () => undefined };
 
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply(resolve));

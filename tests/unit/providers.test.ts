@@ -2,8 +2,8 @@
 // the aliases that make a flip of the provider setting a replacement.
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { PROVIDER_KINDS } from "../../components/providers/kinds";
-import { TWIN_TYPES, withTwin } from "../../components/providers/twins";
+import { PLUGIN_SETS } from "../../components/plugins/kinds";
+import { TWIN_TYPES, withTwin } from "../../components/plugins/twins";
 
 describe("providers seam", () => {
     it("names the @pulumi/docker and @pulumi/command types and our plugin's", () => {
@@ -16,7 +16,7 @@ describe("providers seam", () => {
 
     it("aliases every resource to its twin's type, keeping the caller's options", () => {
         const parent = {} as pulumi.Resource;
-        for (const kind of PROVIDER_KINDS) {
+        for (const kind of PLUGIN_SETS) {
             const other = kind === "pulumi" ? "ndind" : "pulumi";
             for (const r of ["image", "container", "command"] as const) {
                 const opts = withTwin(r, kind, { parent, aliases: [{ name: "old" }] });

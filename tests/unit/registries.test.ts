@@ -1,17 +1,19 @@
 // The image-source settings: every refusal with its exact message, and the
 // files the registries step writes into the wrapper. No engine needed.
 import * as assert from "assert";
-import { parseSettings, RawSettings, SettingsError } from "../../components/config";
+import { RawSettings } from "../../components/settings/catalog";
+import { SettingsError } from "../../components/settings/types";
+import { parseSettings } from "../../components/settings/validate";
 import { hostImageIds } from "../../components/host-images";
 import { hostsFiles, renderConfig } from "../../components/registries";
-import { ImageSources } from "../../components/registry-settings";
-import { PROJECT_ROOT, stackDefaults } from "./mocks";
+import { ImageSources } from "../../components/settings/image-sources";
+import { NO_CONTEXTS, PROJECT_ROOT, stackDefaults } from "./mocks";
 
 const SECRETS = new Set(["registryAuth", "httpProxy", "httpsProxy"]);
 
 function parse(overrides: RawSettings, secrets: ReadonlySet<string> = SECRETS): ImageSources {
     const secretKeys = [...secrets].map((n) => `nerdctl-dind:${n}`);
-    return parseSettings({ ...stackDefaults(), ...overrides, secretKeys }, "nerdctl-dind", "dev", PROJECT_ROOT).sources;
+    return parseSettings({ ...stackDefaults(), ...overrides, secretKeys }, "nerdctl-dind", "dev", PROJECT_ROOT, NO_CONTEXTS).sources;
 }
 
 function problemsOf(overrides: RawSettings, secrets: ReadonlySet<string> = SECRETS): string[] {

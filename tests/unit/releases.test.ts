@@ -7,11 +7,12 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PROJECT_ROOT, stackDefaults, useMocks } from "./mocks";
+import { NO_CONTEXTS, PROJECT_ROOT, stackDefaults, useMocks } from "./mocks";
 
 useMocks();
 import { describeNerdctl } from "../../components/bundle";
-import { parseSettings, SettingsError } from "../../components/config";
+import { SettingsError } from "../../components/settings/types";
+import { parseSettings } from "../../components/settings/validate";
 import { NerdctlEnvironment } from "../../components/environment";
 
 const BUILD = path.join(PROJECT_ROOT, "nerdctl", "build.sh");
@@ -93,7 +94,7 @@ describe("releases across majors", function () {
             const saved = { GOPROXY: process.env.GOPROXY, NDIND_CACHE: process.env.NDIND_CACHE };
             Object.assign(process.env, { GOPROXY: proxy.url, NDIND_CACHE: cache });
             try {
-                const s = parseSettings({ ...stackDefaults(), containerdVersion: "2.9.9" }, "nerdctl-dind", "dev", PROJECT_ROOT);
+                const s = parseSettings({ ...stackDefaults(), containerdVersion: "2.9.9" }, "nerdctl-dind", "dev", PROJECT_ROOT, NO_CONTEXTS);
                 assert.throws(() => new NerdctlEnvironment("env-dev", s), (e: unknown) =>
                     e instanceof SettingsError && /containerdVersion \(CONTAINERD_VERSION\) is 2\.9\.9: .*refused github\.com\/containerd\/containerd\/v2@v2\.9\.9: 403 Forbidden/.test(e.message));
             } finally {

@@ -2,23 +2,23 @@
 // step goes through that engine, nothing reads or writes this machine's
 // folders for it. No engine, no ssh.
 import * as assert from "assert";
-import { find, PROJECT_ROOT, promiseOf, stackDefaults, recorded, TYPES, unsecret, useMocks } from "./mocks";
+import { find, NO_CONTEXTS, PROJECT_ROOT, promiseOf, stackDefaults, recorded, TYPES, unsecret, useMocks } from "./mocks";
 
 useMocks();
-import { parseSettings } from "../../components/config";
+import { parseSettings } from "../../components/settings/validate";
 import { NerdctlEnvironment } from "../../components/environment";
-import { PROVIDER_KINDS } from "../../components/providers/kinds";
+import { PLUGIN_SETS } from "../../components/plugins/kinds";
 
 const HOST = "ssh://root@127.0.0.1:16022";
 const TARBALL = `${PROJECT_ROOT}/package.json`;
 
-for (const kind of PROVIDER_KINDS) {
+for (const kind of PLUGIN_SETS) {
     const { image: IMAGE, container: CONTAINER, command: COMMAND } = TYPES[kind];
 
     async function buildRemote(baseImage?: string): Promise<NerdctlEnvironment> {
         recorded.length = 0;
         const raw = { ...stackDefaults(kind), dockerHost: HOST, preload: [TARBALL], ...(baseImage ? { baseImage } : {}) };
-        const s = parseSettings(raw, "nerdctl-dind", "dev", PROJECT_ROOT);
+        const s = parseSettings(raw, "nerdctl-dind", "dev", PROJECT_ROOT, NO_CONTEXTS);
         const env = new NerdctlEnvironment("env-dev", s);
         await promiseOf(env.images);
         return env;
@@ -65,7 +65,7 @@ for (const kind of PROVIDER_KINDS) {
             assert.match(String(command("image-base").create), /here save "\$BASE_IMAGE" \| docker load -q/);
             const mounts = find(CONTAINER)[0].inputs.mounts as { source: string }[];
             assert.ok(!mounts.some((m) => m.source === TARBALL), `a local path is mounted: ${JSON.stringify(mounts)}`);
-            assert.strictEqual(command("prepare-run").create, `'sh' 'components/host/prepare-remote.sh' 'nerdctl-dind-dev' '${TARBALL}'`);
+            assert.strictEqual(command("prepare-run").create, `sh components/host/prepare-remote.sh nerdctl-dind-dev ${TARBALL}`);
         });
 
         it("copies whichever base the stack names, the offline Alpine one too", async () => {

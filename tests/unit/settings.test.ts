@@ -4,17 +4,21 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { declaredSettings, OWNER_FILE, parseSettings, RawSettings, SettingsError, unknownSettings } from "../../components/config";
-import { PROJECT_ROOT, stackDefaults } from "./mocks";
+import { RawSettings } from "../../components/settings/catalog";
+import { unknownSettings } from "../../components/settings/load";
+import { localProblems } from "../../components/settings/preflight";
+import { OWNER_FILE, SettingsError } from "../../components/settings/types";
+import { parseSettings } from "../../components/settings/validate";
+import { NO_CONTEXTS, PROJECT_ROOT, stackDefaults } from "./mocks";
 
+/** What validation refuses, else what the preflight finds in the local files. */
 function problemsOf(overrides: RawSettings, stack = "dev"): string[] {
     try {
-        parseSettings({ ...stackDefaults(), ...overrides }, "nerdctl-dind", stack, PROJECT_ROOT);
+        return localProblems(parseSettings({ ...stackDefaults(), ...overrides }, "nerdctl-dind", stack, PROJECT_ROOT, NO_CONTEXTS));
     } catch (e) {
         assert.ok(e instanceof SettingsError, `expected SettingsError, got ${e}`);
         return e.problems;
     }
-    return [];
 }
 
 describe("settings", () => {
@@ -22,8 +26,14 @@ describe("settings", () => {
     const tarball = path.join(tmp, "busybox.tar");
     fs.writeFileSync(tarball, "");
 
+    it("gives a setting the stack leaves unset its catalog default", () => {
+        const s = parseSettings({ ...stackDefaults(), runcVersion: undefined, ports: undefined }, "nerdctl-dind", "dev", PROJECT_ROOT, NO_CONTEXTS);
+        assert.strictEqual(s.versions.runc, "1.1.7");
+        assert.deepStrictEqual(s.ports, []);
+    });
+
     it("takes the Pulumi.yaml defaults", () => {
-        const s = parseSettings(stackDefaults(), "nerdctl-dind", "dev", PROJECT_ROOT);
+        const s = parseSettings(stackDefaults(), "nerdctl-dind", "dev", PROJECT_ROOT, NO_CONTEXTS);
         assert.strictEqual(s.baseImage, "alpine:3.23");
         assert.deepStrictEqual(s.versions, { containerd: "1.7.2", runc: "1.1.7", cniPlugins: "1.3.0", nerdctl: "1.5.0" });
         assert.strictEqual(s.storageDir, path.join(PROJECT_ROOT, "lib", "dev"));
@@ -37,7 +47,7 @@ describe("settings", () => {
 
     it("parses ports, binding to 127.0.0.1 unless an address is given", () => {
         const s = parseSettings({ ...stackDefaults(), ports: ["8080:80", "0.0.0.0:5353:53/udp", "[::1]:8443:443"] },
-            "nerdctl-dind", "dev", PROJECT_ROOT);
+            "nerdctl-dind", "dev", PROJECT_ROOT, NO_CONTEXTS);
         assert.deepStrictEqual(s.ports, [
             { hostIp: "127.0.0.1", hostPort: 8080, containerPort: 80, protocol: "tcp" },
             { hostIp: "0.0.0.0", hostPort: 5353, containerPort: 53, protocol: "udp" },
@@ -46,7 +56,7 @@ describe("settings", () => {
     });
 
     it("resolves preload files against the project root", () => {
-        const s = parseSettings({ ...stackDefaults(), preload: [tarball] }, "nerdctl-dind", "dev", PROJECT_ROOT);
+        const s = parseSettings({ ...stackDefaults(), preload: [tarball] }, "nerdctl-dind", "dev", PROJECT_ROOT, NO_CONTEXTS);
         assert.deepStrictEqual(s.preload, [tarball]);
     });
 
@@ -68,7 +78,7 @@ describe("settings", () => {
         ["an unknown version format", { nerdctlVersion: "latest" },
             'nerdctl-dind:nerdctlVersion is "latest": write a release as X.Y.Z, e.g. 1.7.2 (no leading "v")'],
         ["a missing preload file", { preload: ["/nonexistent/busybox.tar"] },
-            'nerdctl-dind:preload[0] is "/nonexistent/busybox.tar": no such file (/nonexistent/busybox.tar); give the path of an image tarball made by docker save or nerdctl save'],
+            'nerdctl-dind:preload[0] is "/nonexistent/busybox.tar": no such file; give the path of an image tarball made by docker save or nerdctl save'],
         ["two preload files with one name", { preload: [tarball, tarball] },
             `nerdctl-dind:preload[1] is "${tarball}": its file name is the same as nerdctl-dind:preload[0]'s; rename one, they share /preload in the wrapper`],
         ["a bad base image", { baseImage: "Alpine 3.18" },
@@ -81,12 +91,10 @@ describe("settings", () => {
             'nerdctl-dind:iptablesBackend is "nftables": give auto (the wrapper tries each backend), legacy or nft'],
         ["a non-boolean buildkit", { buildkit: "no" },
             'nerdctl-dind:buildkit must be true or false, got "no"'],
-        ["a stack made without make stack (no provider)", { provider: "" },
-            "nerdctl-dind:provider is not set: run `make stack STACK=<name>` (it picks pulumi where the docker and command plugins are installed, ndind otherwise), or set it: pulumi config set provider pulumi|ndind"],
-        ["an unknown provider", { provider: "docker" },
-            'nerdctl-dind:provider is "docker": give one of pulumi, ndind'],
-        ["an unset version", { runcVersion: undefined },
-            "nerdctl-dind:runcVersion is not set: set it, or restore its default in Pulumi.yaml"],
+        ["a stack made without make stack (no plugins)", { plugins: "" },
+            "nerdctl-dind:plugins is not set: run `make stack STACK=<name>` (it picks pulumi where the docker and command plugins are installed, ndind otherwise), or set it: pulumi config set plugins pulumi|ndind"],
+        ["unknown plugins", { plugins: "docker" },
+            'nerdctl-dind:plugins is "docker": give one of pulumi, ndind'],
     ];
     for (const [what, overrides, message] of refused) {
         it(`refuses ${what}`, () => assert.deepStrictEqual(problemsOf(overrides), [message]));
@@ -111,7 +119,7 @@ describe("settings", () => {
 
     it("reports every problem at once, in one message", () => {
         try {
-            parseSettings({ ...stackDefaults(), ports: ["x"], runcVersion: "1.1" }, "nerdctl-dind", "dev", PROJECT_ROOT);
+            parseSettings({ ...stackDefaults(), ports: ["x"], runcVersion: "1.1" }, "nerdctl-dind", "dev", PROJECT_ROOT, NO_CONTEXTS);
             assert.fail("expected a SettingsError");
         } catch (e) {
             assert.ok(e instanceof SettingsError);
@@ -121,17 +129,11 @@ describe("settings", () => {
     });
 });
 
-describe("settings Pulumi.yaml does not declare", () => {
-    const declared = declaredSettings(PROJECT_ROOT);
-
-    it("are read from Pulumi.yaml, every one the program reads", () => {
-        for (const k of ["provider", "baseImage", "iptablesBackend", "registryMirrors", "localRegistryPort"]) assert.ok(declared.includes(k), k);
-    });
-
-    it("are refused with the nearest setting named, other namespaces left alone", () => {
-        assert.deepStrictEqual(unknownSettings(["nerdctl-dind:registryMirror", "nerdctl-dind:ports", "docker:host"], declared, "nerdctl-dind"), [
+describe("settings the catalog does not declare", () => {
+    it("are refused with the nearest setting named, other namespaces and older names left alone", () => {
+        assert.deepStrictEqual(unknownSettings(["nerdctl-dind:registryMirror", "nerdctl-dind:ports", "nerdctl-dind:provider", "docker:host"], "nerdctl-dind"), [
             "nerdctl-dind:registryMirror is not a setting of this project: did you mean registryMirrors? remove it with pulumi config rm registryMirror " +
             "(the settings are in Pulumi.yaml and the README's Settings table)"]);
-        assert.match(unknownSettings(["nerdctl-dind:qqqqqqqq"], declared, "nerdctl-dind")[0], /^nerdctl-dind:qqqqqqqq is not a setting of this project: remove it/);
+        assert.match(unknownSettings(["nerdctl-dind:qqqqqqqq"], "nerdctl-dind")[0], /^nerdctl-dind:qqqqqqqq is not a setting of this project: remove it/);
     });
 });

@@ -37,6 +37,9 @@ if (a === "stack" && b === "select") {
     console.log(JSON.stringify({ deployment: { resources: read("state-" + stack, []) } }));
 } else if (a === "config" && b === "set") {
     fs.writeFileSync(configFile(stack), yaml.dump({ config: { ...config(stack), ["nerdctl-dind:" + c]: d }, encryptionsalt: "v1:fake" }));
+} else if (a === "config" && b === "rm") {
+    const rest = { ...config(stack) }; delete rest["nerdctl-dind:" + c];
+    fs.writeFileSync(configFile(stack), yaml.dump({ config: rest, encryptionsalt: "v1:fake" }));
 } else if (a === "plugin" && b === "ls") {
     console.log("NAME  KIND  VERSION  SIZE  INSTALLED  LAST USED");
     for (const [n, v] of read("plugins", [])) console.log(n + "  resource  " + v + "  50 MB  1 day ago  1 day ago");
@@ -141,9 +144,9 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
         const r = f.stack("ann");
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /stack ann: new, pulumi stack init ann/);
-        assert.match(r.out, /stack ann: provider = pulumi \(chosen now: the docker 4\.11\.0 and command 1\.2\.1 plugins are installed in .*pulumi-home\)/);
+        assert.match(r.out, /stack ann: plugins = pulumi \(chosen now: the docker 4\.11\.0 and command 1\.2\.1 plugins are installed in .*pulumi-home\)/);
         assert.match(r.out, /stack ann: baseImage = alpine:3\.23 \(chosen now: the engine has it\)/);
-        assert.deepStrictEqual(f.config("ann"), { provider: "pulumi", baseImage: "alpine:3.23" });
+        assert.deepStrictEqual(f.config("ann"), { plugins: "pulumi", baseImage: "alpine:3.23" });
         assert.ok(!f.calls().some((c) => c.startsWith("pulumi plugin install") || c.startsWith("docker pull")), f.calls().join("\n"));
     });
 
@@ -153,9 +156,9 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /pulumi plugin install resource docker 4\.11\.0 \(at most 60 s\)/);
         assert.match(r.out, /failed \(255\): error: could not download plugin/);
-        assert.match(r.out, /stack ann: provider = ndind \(chosen now: the docker 4\.11\.0 and command 1\.2\.1 plugins are not installed in .* and cannot be installed here\)/);
+        assert.match(r.out, /stack ann: plugins = ndind \(chosen now: the docker 4\.11\.0 and command 1\.2\.1 plugins are not installed in .* and cannot be installed here\)/);
         assert.match(r.out, /stack ann: baseImage = nerdctl-dind\/base:alpine-3\.23 \(chosen now: docker pull alpine:3\.23 failed: Error response from daemon: .*no such host; the offline base/);
-        assert.deepStrictEqual(f.config("ann"), { provider: "ndind", baseImage: OFFLINE });
+        assert.deepStrictEqual(f.config("ann"), { plugins: "ndind", baseImage: OFFLINE });
         assert.strictEqual(fs.readFileSync(path.join(f.home, "nerdctl-dind-plugins"), "utf8"), "docker-4.11.0 command-1.2.1 unavailable\n");
 
         const installs = () => f.calls().filter((c) => c.startsWith("pulumi plugin install")).length;
@@ -163,7 +166,7 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
         const again = f.stack("bob");
         assert.strictEqual(again.code, 0, again.out);
         assert.match(again.out, /unavailable here \(found earlier; make plugins asks again\)/);
-        assert.match(again.out, /stack bob: provider = ndind \(chosen now/);
+        assert.match(again.out, /stack bob: plugins = ndind \(chosen now/);
         assert.strictEqual(installs(), before, "a second stack must not probe again");
     });
 
@@ -173,19 +176,28 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
         assert.strictEqual(r.code, 0, r.out);
         assert.deepStrictEqual(f.calls().filter((c) => c.startsWith("pulumi plugin install")),
             ["pulumi plugin install resource docker 4.11.0", "pulumi plugin install resource command 1.2.1"]);
-        assert.match(r.out, /stack ann: provider = pulumi \(chosen now: the docker 4\.11\.0 and command 1\.2\.1 plugins are installed/);
+        assert.match(r.out, /stack ann: plugins = pulumi \(chosen now: the docker 4\.11\.0 and command 1\.2\.1 plugins are installed/);
         assert.match(r.out, /stack ann: baseImage = alpine:3\.23 \(chosen now: pulled it\)/);
         assert.strictEqual(fs.readFileSync(path.join(f.home, "nerdctl-dind-plugins"), "utf8"), "docker-4.11.0 command-1.2.1 installed\n");
     });
 
     it("a stack whose config has both keeps them, and sets nothing", () => {
-        f = new Fake({ plugins: REAL, images: ["alpine:3.23"], stacks: { ann: { config: { provider: "ndind", baseImage: BOOKWORM } } } });
+        f = new Fake({ plugins: REAL, images: ["alpine:3.23"], stacks: { ann: { config: { plugins: "ndind", baseImage: BOOKWORM } } } });
         const r = f.stack("ann");
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /stack ann: selected/);
-        assert.match(r.out, /stack ann: provider = ndind \(set earlier\)/);
+        assert.match(r.out, /stack ann: plugins = ndind \(set earlier\)/);
         assert.match(r.out, /stack ann: baseImage = nerdctl-dind\/base:bookworm \(set earlier\)/);
         assert.ok(!f.calls().some((c) => /config set|stack export|plugin/.test(c)), f.calls().join("\n"));
+    });
+
+    it("a stack that names its plugins under the old setting name, provider, has it renamed and keeps its choice", () => {
+        f = new Fake({ plugins: REAL, images: ["alpine:3.23"], stacks: { ann: { config: { provider: "ndind", baseImage: BOOKWORM } } } });
+        const r = f.stack("ann");
+        assert.strictEqual(r.code, 0, r.out);
+        assert.match(r.out, /stack ann: setting provider renamed plugins \(its new name\)/);
+        assert.match(r.out, /stack ann: plugins = ndind \(set earlier\)/);
+        assert.deepStrictEqual(f.config("ann"), { plugins: "ndind", baseImage: BOOKWORM });
     });
 
     it("a stack made before the settings stays on the implementation and the base its state holds", () => {
@@ -196,9 +208,9 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
         ] } } });
         const r = f.stack("dev");
         assert.strictEqual(r.code, 0, r.out);
-        assert.match(r.out, /stack dev: provider = ndind \(chosen now: its state already holds resources of the ndind implementation\)/);
+        assert.match(r.out, /stack dev: plugins = ndind \(chosen now: its state already holds resources of the ndind implementation\)/);
         assert.match(r.out, /stack dev: baseImage = nerdctl-dind\/base:bookworm \(chosen now: the base its image was built on\)/);
-        assert.deepStrictEqual(f.config("dev"), { provider: "ndind", baseImage: BOOKWORM });
+        assert.deepStrictEqual(f.config("dev"), { plugins: "ndind", baseImage: BOOKWORM });
     });
 
     it("a stack built on the former default alpine:3.18 keeps it, with no pull", () => {
@@ -217,20 +229,20 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
         const r = f.stack("ann", { NDIND_BASE_IMAGE: BOOKWORM });
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /stack ann: baseImage = nerdctl-dind\/base:bookworm \(chosen now: docker pull alpine:3\.23 failed: .*the offline base/);
-        assert.deepStrictEqual(f.config("ann"), { provider: "pulumi", baseImage: BOOKWORM });
+        assert.deepStrictEqual(f.config("ann"), { plugins: "pulumi", baseImage: BOOKWORM });
     });
 
     it("a stack with resources but no image in its state keeps the default base; docker and command resources mean pulumi", () => {
         f = new Fake({ stacks: { old: { state: [{ type: "docker:index/container:Container" }, { type: "command:local:Command" }] } } });
         const r = f.stack("old");
         assert.strictEqual(r.code, 0, r.out);
-        assert.match(r.out, /stack old: provider = pulumi \(chosen now: its state already holds resources of the pulumi implementation\)/);
+        assert.match(r.out, /stack old: plugins = pulumi \(chosen now: its state already holds resources of the pulumi implementation\)/);
         assert.match(r.out, /stack old: baseImage = alpine:3\.23 \(chosen now: the default: its state holds resources but no image whose base to keep\)/);
         assert.ok(!f.calls().some((c) => c.startsWith("pulumi plugin install") || c.startsWith("docker pull")), f.calls().join("\n"));
     });
 
     it("a host image the engine lacks is named, with the way to make it or drop it", () => {
-        f = new Fake({ stacks: { dev: { config: { provider: "ndind", baseImage: OFFLINE, hostImages: ["busybox:ndind"] } } } });
+        f = new Fake({ stacks: { dev: { config: { plugins: "ndind", baseImage: OFFLINE, hostImages: ["busybox:ndind"] } } } });
         const r = f.stack("dev");
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /WARNING: stack dev: hostImages lists busybox:ndind, which the local engine lacks: make toolchain makes it .*pulumi config rm --stack dev --path 'hostImages\[N\]'/);

@@ -75,7 +75,7 @@ log "test binary: $bin ($tag)"
 mkdir -p "$WORK/state"
 pulumi stack init "$STACK" >/dev/null
 $PULUMI config set baseImage nerdctl-dind/base:bookworm
-$PULUMI config set provider "${PROVIDER:-ndind}"
+$PULUMI config set plugins "${PROVIDER:-ndind}"
 $PULUMI config set nerdctlPatches "$patched"
 $PULUMI config set nerdctlVersion "${ver#v}"
 $PULUMI config set --type string --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"

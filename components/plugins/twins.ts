@@ -4,18 +4,18 @@
 // the container deleted first) rather than an unrelated create and delete,
 // which would start the new wrapper while the old one still holds its name.
 import * as pulumi from "@pulumi/pulumi";
-import { ProviderKind } from "./kinds";
+import { PluginSet } from "./kinds";
 
 export type ResourceKind = "image" | "container" | "command";
 
-export const TWIN_TYPES: Record<ResourceKind, Record<ProviderKind, string>> = {
+export const TWIN_TYPES: Record<ResourceKind, Record<PluginSet, string>> = {
     image: { pulumi: "docker:index/image:Image", ndind: "ndind:index:Image" },
     container: { pulumi: "docker:index/container:Container", ndind: "ndind:index:Container" },
     command: { pulumi: "command:local:Command", ndind: "ndind:index:Command" },
 };
 
 /** The caller's options plus the alias to the other implementation's type. */
-export function withTwin(kind: ResourceKind, self: ProviderKind, opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
-    const other: ProviderKind = self === "pulumi" ? "ndind" : "pulumi";
+export function withTwin(kind: ResourceKind, self: PluginSet, opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+    const other: PluginSet = self === "pulumi" ? "ndind" : "pulumi";
     return { ...opts, aliases: [...(opts.aliases ?? []), { type: TWIN_TYPES[kind][other] }] };
 }

@@ -3,12 +3,12 @@
 // (specs.ts) and never construct provider resources themselves.
 import * as pulumi from "@pulumi/pulumi";
 import { EngineRef } from "../engine";
-import { ProviderKind } from "./kinds";
+import { PluginSet } from "./kinds";
 import { BuiltImage, CommandSpec, ContainerSpec, HostCommand, ImageSpec, RunningContainer } from "./specs";
-import { ndindProviders } from "./ndind";
-import { pulumiProviders } from "./pulumi";
+import { ndindPlugins } from "./ndind";
+import { pulumiPlugins } from "./pulumi";
 
-export interface Providers {
+export interface Plugins {
     /** Built by the engine's legacy builder. Neither implementation deletes the image (it is build cache), so a new one is made before the old is dropped, and a build that gives the same image ID leaves the wrapper alone. */
     image(name: string, spec: ImageSpec, opts: pulumi.CustomResourceOptions): BuiltImage;
     /** Any change replaces it, the old one removed first (its name is fixed). */
@@ -18,6 +18,6 @@ export interface Providers {
 }
 
 /** The stack's implementation, talking to its engine; `parent` owns the explicit docker provider, if one is needed. */
-export function providersFor(kind: ProviderKind, engine: EngineRef, parent: pulumi.Resource): Providers {
-    return kind === "pulumi" ? pulumiProviders(engine, parent) : ndindProviders(engine);
+export function pluginsFor(kind: PluginSet, engine: EngineRef, parent: pulumi.Resource): Plugins {
+    return kind === "pulumi" ? pulumiPlugins(engine, parent) : ndindPlugins(engine);
 }

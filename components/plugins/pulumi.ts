@@ -8,9 +8,9 @@ import * as command from "@pulumi/command";
 import { contextEndpoint, EngineRef } from "../engine";
 import { CommandSpec, ContainerSpec, ImageSpec } from "./specs";
 import { withTwin } from "./twins";
-import type { Providers } from "./index";
+import type { Plugins } from "./index";
 
-export function pulumiProviders(engine: EngineRef, parent: pulumi.Resource): Providers {
+export function pulumiPlugins(engine: EngineRef, parent: pulumi.Resource): Plugins {
     // The docker provider reads contexts from ~/.docker whatever DOCKER_CONFIG
     // says, so a context goes to it as the address the docker CLI resolves.
     const host = engine.dockerContext ? contextEndpoint(engine.dockerContext) : engine.dockerHost;

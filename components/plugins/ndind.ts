@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EngineRef } from "../engine";
 import { CommandSpec, ContainerSpec, ImageSpec } from "./specs";
 import { TWIN_TYPES, withTwin } from "./twins";
-import type { Providers } from "./index";
+import type { Plugins } from "./index";
 
 export const PLUGIN_VERSION = fs.readFileSync(path.join(__dirname, "..", "..", "provider", "VERSION"), "utf8").trim();
 
@@ -28,7 +28,7 @@ class NdindCommand extends pulumi.CustomResource {
     declare readonly stderr: pulumi.Output<string>;
 }
 
-export function ndindProviders(engine: EngineRef): Providers {
+export function ndindPlugins(engine: EngineRef): Plugins {
     const options = (kind: "image" | "container" | "command", opts: pulumi.CustomResourceOptions) =>
         ({ ...withTwin(kind, "ndind", opts), version: PLUGIN_VERSION });
     return {

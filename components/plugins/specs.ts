@@ -2,7 +2,7 @@
 // host command, as typed specs named like @pulumi/docker's and
 // @pulumi/command's inputs, so both implementations take the same values and
 // a diff reads the same on both (ports[0].external, not option 15 of 28).
-// The engine they go to is the seam's, not the spec's (providersFor).
+// The engine they go to is the seam's, not the spec's (pluginsFor).
 import * as pulumi from "@pulumi/pulumi";
 
 export interface ImageSpec {

@@ -1,6 +1,7 @@
 // The image-source settings (host images, registries, proxies, the local
-// registry), checked the way config.ts checks the rest: each problem names
+// registry), checked the way validate.ts checks the rest: each problem names
 // the setting, the bad value and what would do. Pure: no Docker, no network.
+import { RawSettings } from "./catalog";
 
 export interface RegistryMirror {
     /** Tried in order; each is a URL with scheme (http:// or https://). */
@@ -35,18 +36,9 @@ export interface ImageSources {
     localRegistryPort: number;
 }
 
-export interface RawImageSources {
-    hostImages?: unknown;
-    registryMirrors?: unknown;
-    insecureRegistries?: unknown;
-    registryCA?: unknown;
-    registryAuth?: unknown;
-    httpProxy?: unknown;
-    httpsProxy?: unknown;
-    noProxy?: unknown;
-    localRegistry?: unknown;
-    localRegistryPort?: unknown;
-}
+/** The image-source settings as Pulumi hands them over. */
+export type RawImageSources = Pick<RawSettings, "hostImages" | "registryMirrors" | "insecureRegistries" | "registryCA" |
+    "registryAuth" | "httpProxy" | "httpsProxy" | "noProxy" | "localRegistry" | "localRegistryPort">;
 
 // A registry as image references name it: a DNS name or IPv4 address (or
 // [IPv6]) with an optional port; containerd's certs.d folders use the same.

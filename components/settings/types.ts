@@ -1,0 +1,58 @@
+// The typed, validated settings every step reads (StackContext.settings),
+// and the error that names each bad one.
+import * as pulumi from "@pulumi/pulumi";
+import { Engine, TlsMaterial } from "../engine";
+import { PluginSet } from "../plugins/kinds";
+import { ImageSources } from "./image-sources";
+
+export const IPTABLES_BACKENDS = ["auto", "legacy", "nft"] as const;
+export type IptablesBackend = typeof IPTABLES_BACKENDS[number];
+
+export interface Versions {
+    containerd: string;
+    runc: string;
+    cniPlugins: string;
+    nerdctl: string;
+}
+
+export interface PortMapping {
+    hostIp: string;
+    hostPort: number;
+    containerPort: number;
+    protocol: "tcp" | "udp";
+}
+
+export interface Settings {
+    project: string;
+    stack: string;
+    projectRoot: string;
+    /** Which plugins make the resources: @pulumi/docker + @pulumi/command, or our own twin of them. */
+    plugins: PluginSet;
+    baseImage: string;
+    versions: Versions;
+    nerdctlPatches: boolean;
+    /** BuildKit (buildkitd + buildctl) in the bundle, for nerdctl build and compose build. */
+    buildkit: boolean;
+    storageDir: string;
+    ports: PortMapping[];
+    preload: string[];
+    destroyDeletesStorage: boolean;
+    privileged: boolean;
+    /** How the wrapper picks its iptables backend: by trying each (auto), or the one named. */
+    iptablesBackend: IptablesBackend;
+    /** Where every docker call goes; storageDir is a folder on that engine's host. */
+    engine: Engine;
+    /** tcp:// engines: the client certificate, CA and key (secrets; written to a private folder by the preflight). */
+    tls?: TlsMaterial;
+    /** Host images, registries, proxies and the local registry. */
+    sources: ImageSources;
+}
+
+/** Written into the storage folder so that no two stacks share one. */
+export const OWNER_FILE = ".nerdctl-dind-owner";
+
+export class SettingsError extends pulumi.RunError {
+    constructor(readonly problems: string[]) {
+        super(`invalid settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    }
+}
