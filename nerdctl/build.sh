@@ -23,8 +23,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/modules.sh"
 export LC_ALL=C
 
-say() { log "$@" >&2; }
-
 pin() { # ENV_VALUE PULUMI_KEY: the env override or the Pulumi.yaml default
 	v=${1:-$(pulumi_default "$2")}
 	[ -n "$v" ] || die "no version for $2"
@@ -84,7 +82,8 @@ for c in CONTAINERD RUNC CNI_PLUGINS; do
 	have=$(eval echo "\$${c}_VERSION")
 	[ -z "$want" ] || [ "$want" = "$have" ] || pins="$pins, ${c}_VERSION $have (the release pins $want)"
 done
-say "nerdctl $NERDCTL_VERSION with containerd $CONTAINERD_VERSION, runc $RUNC_VERSION, CNI plugins $CNI_PLUGINS_VERSION, BuildKit $BUILDKIT_VERSION, tini $TINI_VERSION${pins:+; differs from nerdctl $NERDCTL_VERSION's Dockerfile:${pins#,}}"
+[ -z "$pins" ] || pins="; differs from nerdctl $NERDCTL_VERSION's Dockerfile:${pins#,}"
+say "nerdctl $NERDCTL_VERSION with containerd $CONTAINERD_VERSION, runc $RUNC_VERSION, CNI plugins $CNI_PLUGINS_VERSION, BuildKit $BUILDKIT_VERSION, tini $TINI_VERSION$pins"
 
 nsrc=$("$here/source.sh")
 case $ntag in
@@ -122,10 +121,7 @@ tag_commit() {
 # module zips keep only vendor/modules.txt, so dependencies come from the
 # proxy (-mod=mod) and the stub vendor folder goes.
 module_tree() {
-	dir=$(module_dir "$1" "$2")
-	mkdir -p "$3"
-	cp -R "$dir/." "$3/"
-	chmod -R u+w "$3"
+	copy_writable "$(module_dir "$1" "$2")" "$3"
 	rm -rf "$3/vendor"
 }
 

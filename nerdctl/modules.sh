@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Sourced by build.sh, source.sh and src.sh (after toolchain/lib.sh): where
 # each component of the bundle lives as a Go module for a given release, and
 # what the module proxy says about that release.
@@ -69,17 +70,12 @@ module_problem() {
 # once); a refusal dies with module_problem's words.
 module_json() {
 	m=$(module_path "$1" "$2")
-	json=$(cd / && GOFLAGS=-mod=mod go mod download -json "$m@v$2" 2>&1) || {
+	json=$(go_module_json "$m@v$2") || {
 		problem=$(module_problem "$1" "$2")
 		[ -n "$problem" ] || problem=$(json_field "$json" Error)
 		die "go mod download $m@v$2 failed: ${problem:-$json}"
 	}
 	printf '%s\n' "$json"
-}
-
-# JSON FIELD: a string field of go mod download's JSON.
-json_field() {
-	printf '%s\n' "$1" | sed -n "s/^[[:space:]]*\"$2\": \"\(.*\)\",*\$/\1/p"
 }
 
 # COMPONENT VERSION: the read-only module source of that release.

@@ -45,5 +45,5 @@ rm -f "$patches"/*.patch
 cp "$tmp"/out/*.patch "$patches/" 2>/dev/null || :
 # A release with no commits after its base has no series.
 rmdir "$patches" 2>/dev/null || :
-log "${patches#"$NDIND_ROOT"/}: $(ls "$patches" 2>/dev/null | grep -c '\.patch$') patches from $(git -C "$src" rev-list --count "$base..HEAD") commits after the base"
+log "${patches#"$NDIND_ROOT"/}: $(find "$patches" -maxdepth 1 -name '*.patch' 2>/dev/null | wc -l) patches from $(git -C "$src" rev-list --count "$base..HEAD") commits after the base"
 git -C "$NDIND_ROOT" status --short -- nerdctl/patches | sed 's/^/  /'

@@ -9,8 +9,6 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
 
-say() { log "$@" >&2; }
-
 NAME=nerdctl-dind/probe
 TAG=1
 work=$1 out=$2

@@ -14,8 +14,6 @@ set -eu
 . "$(dirname "$0")/modules.sh"
 export LC_ALL=C # glob and sort order = name order
 
-say() { log "$@" >&2; }
-
 ver=${NERDCTL_VERSION:-$(pulumi_default nerdctlVersion)}
 [ -n "$ver" ] || die "no nerdctl version (NERDCTL_VERSION or Pulumi.yaml nerdctlVersion)"
 ver=${ver#v}
@@ -74,8 +72,7 @@ hash=$(json_field "$json" Hash)
 mkdir -p "$NDIND_CACHE/src"
 tmp=$(mktemp -d "$NDIND_CACHE/src/.nerdctl-$ver-$tag.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-cp -R "$moddir/." "$tmp/"
-chmod -R u+w "$tmp" # the module cache is read-only
+copy_writable "$moddir" "$tmp"
 
 for p in "$@"; do
 	say "applying $(basename "$p")"

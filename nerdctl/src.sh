@@ -29,8 +29,7 @@ moddir=$(module_dir nerdctl "$ver")
 
 tmp=$(mktemp -d "$(dirname "$dest")/.src.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-cp -R "$moddir/." "$tmp/"
-chmod -R u+w "$tmp" # the module cache is read-only
+copy_writable "$moddir" "$tmp"
 # Go writes the go.sum lines a build needs into the tree (-mod=mod); done
 # here, in the base commit, a build never dirties the tree.
 log "completing go.sum for the build and the tests"

@@ -19,8 +19,6 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
 
-say() { log "$@" >&2; }
-
 PACKAGES="iptables nftables conntrack iproute2 curl"
 LIBDIR=/usr/local/lib/nerdctl-dind
 # libxtables looks for extensions in the folder compiled into it, unless

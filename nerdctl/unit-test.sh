@@ -10,8 +10,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
 export LC_ALL=C
 
-say() { log "$@" >&2; }
-
 src=$("$here/source.sh")
 [ -f "$src/.ndind-ready" ] || die "source.sh gave no tree: $src"
 

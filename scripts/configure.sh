@@ -89,6 +89,11 @@ trust_ca() {
 	log "registryCA: system trust store updated"
 }
 
+# DAEMON OLD_PID: entry.sh's supervisor runs DAEMON again under a new pid.
+restarted() {
+	[ "$(cat "$NDIND_RUN/$1.pid")" != "$2" ] && kill -0 "$(cat "$NDIND_RUN/$1.pid")" 2>/dev/null
+}
+
 # The daemons read their environment only at start; their supervisors
 # (entry.sh) start them again. Inner containers keep running: their shims do
 # not depend on containerd.
@@ -98,11 +103,8 @@ restart_daemons() {
 		[ -f "$NDIND_RUN/$daemon.pid" ] || continue
 		old=$(cat "$NDIND_RUN/$daemon.pid")
 		kill -TERM "$old"
-		deadline=$(($(date +%s) + 30))
-		until [ "$(cat "$NDIND_RUN/$daemon.pid")" != "$old" ] && kill -0 "$(cat "$NDIND_RUN/$daemon.pid")" 2>/dev/null; do
-			[ "$(date +%s)" -lt "$deadline" ] || die "$daemon did not come back within 30 s; see /var/log/$daemon.log"
-			sleep 0.05
-		done
+		wait_until 30 restarted "$daemon" "$old" ||
+			die "$daemon did not come back within 30 s; see /var/log/$daemon.log"
 		log "proxy settings changed: $daemon restarted (pid $old -> $(cat "$NDIND_RUN/$daemon.pid"))"
 	done
 	wait_for_containerd 30

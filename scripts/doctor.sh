@@ -9,12 +9,12 @@
 # below does one job (see its header).
 set -eu
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
-HERE=$(dirname "$SELF")
-. "$HERE/common.sh"
-. "$HERE/doctor-verdict.sh"
-. "$HERE/doctor-kernel.sh"
-. "$HERE/doctor-features.sh"
-. "$HERE/doctor-iptables.sh"
+NDIND_SCRIPTS=$(dirname "$SELF") # /scripts in the wrapper, scripts/ on the host
+. "$NDIND_SCRIPTS/common.sh"
+. "$NDIND_SCRIPTS/doctor-verdict.sh"
+. "$NDIND_SCRIPTS/doctor-kernel.sh"
+. "$NDIND_SCRIPTS/doctor-features.sh"
+. "$NDIND_SCRIPTS/doctor-iptables.sh"
 # A new check: scripts/doctor-NAME.sh defining check_NAME, sourced here and
 # called in report_host's list below.
 

@@ -55,12 +55,8 @@ load_preloads() {
 # nerdctl build needs buildkitd, which starts once containerd serves; polled.
 wait_for_buildkit() {
 	command -v buildkitd >/dev/null || { log "buildkit: not in this bundle"; return 0; }
-	deadline=$(($(date +%s) + $1))
-	until buildkit_serving; do
-		[ "$(date +%s)" -lt "$deadline" ] ||
-			die "buildkitd is not serving after $1 s; see /var/log/buildkitd.log"
-		sleep 0.05
-	done
+	wait_until "$1" buildkit_serving ||
+		die "buildkitd is not serving after $1 s; see /var/log/buildkitd.log"
 	log "buildkit serving: $(buildkitd --version | cut -d' ' -f3), worker $(buildctl debug workers | sed -n 2p | cut -c1-25)"
 }
 

@@ -56,11 +56,8 @@ err=$(nerdctl -n "$NS" run -d --name "$name" -p "$port:8080" "$IMAGE" 2>&1 >/dev
 iface=$(awk '$2 == "00000000" { print $1; exit }' /proc/net/route)
 addr=$(ip -4 -o addr show dev "${iface:-eth0}" 2>/dev/null | awk '{ sub(/\/.*/, "", $4); print $4; exit }')
 addr=${addr:-127.0.0.1}
-start=$(date +%s)
-until body=$(curl -sS --noproxy '*' --max-time 2 "http://$addr:$port/" 2>&1) && [ "$body" = "nerdctl-dind probe" ]; do
-	[ $(($(date +%s) - start)) -lt 10 ] ||
-		finish fail "an inner container started, but its published port $addr:$port does not answer (iptables $backend): ${body#curl: }"
-	sleep 0.1
-done
+answers() { body=$(curl -sS --noproxy '*' --max-time 2 "http://$addr:$port/" 2>&1) && [ "$body" = "nerdctl-dind probe" ]; }
+wait_until 10 answers ||
+	finish fail "an inner container started, but its published port $addr:$port does not answer (iptables $backend): ${body#curl: }"
 mtu=$(nerdctl -n "$NS" exec "$name" /bin/busybox cat /sys/class/net/eth0/mtu 2>/dev/null || echo '?')
 finish ok "an inner container started on the default network (MTU $mtu) and answered on $addr:$port (iptables $backend)"

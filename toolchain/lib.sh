@@ -14,9 +14,10 @@ until [ -f "$NDIND_ROOT/Pulumi.yaml" ]; do
 done
 export NDIND_CACHE NDIND_ROOT
 
-log() { printf '%s. >>> %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*"; }
-warn() { log "WARNING: $*" >&2; }
-die() { log "ERROR: $*" >&2; exit 1; }
+# log, warn, die and wait_until: the same on the host and in the wrapper.
+. "$NDIND_ROOT/scripts/log.sh"
+# For scripts whose stdout is their answer (a path, a key): log to stderr.
+say() { log "$@" >&2; }
 
 # apt-get that waits for another apt run to finish instead of failing at once.
 apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
@@ -93,3 +94,21 @@ stack_file() {
 # The per-user passphrase make gives Pulumi when the user set none (the
 # Makefile names the same path); toolchain/passphrase.sh makes it.
 NDIND_PASSPHRASE_FILE=${XDG_CONFIG_HOME:-$HOME/.config}/nerdctl-dind/passphrase
+
+# MODULE@VERSION: go mod download's JSON for that Go module (downloaded once
+# into Go's module cache), or Go's error output with status 1. Run outside
+# any module, so no go.mod around is read or changed.
+go_module_json() { (cd / && GOFLAGS=-mod=mod go mod download -json "$1" 2>&1); }
+
+# JSON FIELD: a string field of go mod download's JSON.
+json_field() {
+	printf '%s\n' "$1" | sed -n "s/^[[:space:]]*\"$2\": \"\(.*\)\",*\$/\1/p"
+}
+
+# SRC DEST: a writable copy of a module's source (Go's module cache is
+# read-only) in DEST, made if need be.
+copy_writable() {
+	mkdir -p "$2"
+	cp -R "$1/." "$2/"
+	chmod -R u+w "$2"
+}

@@ -29,6 +29,8 @@ pick_image() {
 	docker image inspect "$IMAGE" >/dev/null 2>&1 || sh "$(dirname "$0")/registry-image.sh"
 }
 
+answers() { curl -sf -o /dev/null "http://127.0.0.1:$PORT/v2/"; }
+
 start() {
 	docker network inspect "$NETWORK" >/dev/null 2>&1 || {
 		log "creating Docker network $NETWORK"
@@ -45,11 +47,8 @@ start() {
 	docker run -d --name "$NAME" --restart unless-stopped --network "$NETWORK" --network-alias "$ALIAS" \
 		-p "127.0.0.1:$PORT:5000" --mount "type=bind,source=$DATA,target=/var/lib/registry" \
 		--label nerdctl-dind.registry-port="$PORT" "$IMAGE" >/dev/null
-	deadline=$(($(date +%s) + 30))
-	until curl -sf -o /dev/null "http://127.0.0.1:$PORT/v2/"; do
-		[ "$(date +%s)" -lt "$deadline" ] || die "$NAME does not answer on 127.0.0.1:$PORT after 30 s: $(docker logs --tail 5 "$NAME" 2>&1)"
-		sleep 0.1
-	done
+	wait_until 30 answers ||
+		die "$NAME does not answer on 127.0.0.1:$PORT after 30 s: $(docker logs --tail 5 "$NAME" 2>&1)"
 	log "local registry ready: $(status)"
 }
 

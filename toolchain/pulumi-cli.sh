@@ -57,16 +57,13 @@ fi
 
 mkdir -p "$BIN" "$OUT/src"
 
-# go mod download prints the unpacked module's directory; copies are made
-# writable because the module cache is read-only.
+# A writable copy of the module's source, made once.
 module_copy() { # MODULE@VERSION DEST
 	[ -d "$2" ] && return 0
-	dir=$(cd "$OUT" && go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-	[ -n "$dir" ] || die "go mod download $1 failed"
+	json=$(go_module_json "$1") || die "go mod download $1 failed: $json"
 	log "copying $1 to $2"
 	rm -rf "$2.tmp"
-	cp -R "$dir" "$2.tmp"
-	chmod -R u+w "$2.tmp"
+	copy_writable "$(json_field "$json" Dir)" "$2.tmp"
 	mv "$2.tmp" "$2"
 }
 

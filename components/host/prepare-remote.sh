@@ -5,7 +5,7 @@
 # since the wrapper's host cannot see this machine's files.
 # Usage: prepare-remote.sh CONTAINER TARBALL...; $ENGINE_NAME names the engine.
 set -eu
-log() { printf '%s. >>> %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*"; }
+. "$(dirname "$0")/../../scripts/log.sh"
 
 container=$1
 shift
@@ -18,8 +18,7 @@ for tarball in "$@"; do
 	manifest=$({ tar -xOf "$tarball" manifest.json 2>/dev/null || tar -xOf "$tarball" index.json 2>/dev/null || :; } | tr -d '\n')
 	out=$(docker exec -i -e NDIND_MANIFEST="$manifest" "$container" /scripts/prepare.sh --stream "$name" <"$tarball") || {
 		printf '%s\n' "$out"
-		log "ERROR: preload $name could not be streamed to $container on $ENGINE_NAME" >&2
-		exit 1
+		die "preload $name could not be streamed to $container on $ENGINE_NAME"
 	}
 	printf '%s\n' "$out"
 	case $out in

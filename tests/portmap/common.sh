@@ -8,7 +8,7 @@ IMAGE=${2:-busybox:ndind}
 NERDCTL=${NERDCTL:-nerdctl}
 ADDR=${REPRO_ADDR:-127.0.0.1}
 
-log() { printf '%s. >>> %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*"; }
+. "$(dirname "$0")/../../scripts/log.sh"
 fail() { log "FAIL: $*" >&2; exit 1; }
 # problem WHY: a FAIL line, and exit 1 at finish, so that one run shows every case.
 problem() {

@@ -67,16 +67,8 @@ tls_files() {
 	) >/dev/null 2>&1 || die "openssl could not make the certificates in $t"
 }
 
-# Polls CMD (no fixed sleeps) for up to $1 seconds.
-poll() {
-	limit=$1
-	shift
-	end=$(($(date +%s) + limit))
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
+# CMD with its output dropped, for wait_until (toolchain/lib.sh).
+quiet() { "$@" >/dev/null 2>&1; }
 
 up() {
 	name=$1 port=$2 dir=$3
@@ -98,13 +90,13 @@ up() {
 		-e TLS_CA="$(cat "$dir/tls/ca.pem" 2>/dev/null)" -e TLS_CERT="$(cat "$dir/tls/server-cert.pem" 2>/dev/null)" \
 		-e TLS_KEY="$(cat "$dir/tls/server-key.pem" 2>/dev/null)" \
 		"$tag" >/dev/null
-	poll 30 sh -c "ssh-keyscan -p $port 127.0.0.1 2>/dev/null | grep -q ." ||
+	wait_until 30 quiet sh -c "ssh-keyscan -p $port 127.0.0.1 2>/dev/null | grep -q ." ||
 		die "sshd of $name does not answer on 127.0.0.1:$port; see docker logs $name"
 	ssh-keyscan -p "$port" 127.0.0.1 2>/dev/null >"$dir/known_hosts"
-	poll 60 env PATH="$dir/bin:$PATH" DOCKER_HOST="ssh://root@127.0.0.1:$port" docker info ||
+	wait_until 60 quiet env PATH="$dir/bin:$PATH" DOCKER_HOST="ssh://root@127.0.0.1:$port" docker info ||
 		die "dockerd of $name does not answer over ssh; see docker logs $name"
 	[ -z "${TLS_PORT:-}" ] ||
-		poll 30 env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$dir/tls" docker info ||
+		wait_until 30 quiet env DOCKER_HOST="tcp://127.0.0.1:$TLS_PORT" DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$dir/tls" docker info ||
 		die "dockerd of $name does not answer with TLS on 127.0.0.1:$TLS_PORT; see docker logs $name"
 	log "second Docker host $name answers over ssh in $(echo "$(date +%s.%N) $t0" | awk '{ printf "%.2f", $1 - $2 }') s (docker run -> docker info)"
 }
