@@ -16,8 +16,8 @@ export const nerdctlBuild = env.nerdctlBuild;
 export const ports = settings.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`);
 export const prepareReport = env.prepareReport;
 export const registriesReport = env.registriesReport;
-export const images = env.imagesText;
-export const imageList = env.images;
+export const imageTable = env.imageTable;
+export const imageList = env.imageList;
 export const hostReport = env.hostReport;
 /** What verify proved: an inner container started and its published port answered. */
 export const probe = env.probe;

@@ -26,8 +26,9 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
     readonly prepareReport: pulumi.Output<string>;
     /** configure.sh's report: files written, endpoints checked, containerd restarts. */
     readonly registriesReport: pulumi.Output<string>;
-    readonly imagesText: pulumi.Output<string>;
-    readonly images: pulumi.Output<ImageEntry[]>;
+    /** `nerdctl images` as printed. */
+    readonly imageTable: pulumi.Output<string>;
+    readonly imageList: pulumi.Output<ImageEntry[]>;
     readonly hostReport: pulumi.Output<string>;
     readonly probe: pulumi.Output<string>;
     readonly iptablesBackend: pulumi.Output<string>;
@@ -61,14 +62,14 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         this.nerdctlBuild = bundle.nerdctlBuild;
         this.prepareReport = prepare.report;
         this.registriesReport = registries.report;
-        this.imagesText = verify.imagesText;
-        this.images = verify.images;
+        this.imageTable = verify.imageTable;
+        this.imageList = verify.imageList;
         this.hostReport = report.text;
         this.probe = verify.probe;
         this.iptablesBackend = verify.iptablesBackend;
         this.registerOutputs({
             containerName: this.containerName, imageName: this.imageName, imageId: this.imageId,
-            storageDir: this.storageDir, images: this.images,
+            storageDir: this.storageDir, imageList: this.imageList,
         });
     }
 }

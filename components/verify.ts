@@ -15,8 +15,8 @@ export interface ImageEntry {
 
 export class Verify extends pulumi.ComponentResource {
     readonly run: HostCommand;
-    readonly imagesText: pulumi.Output<string>;
-    readonly images: pulumi.Output<ImageEntry[]>;
+    readonly imageTable: pulumi.Output<string>;
+    readonly imageList: pulumi.Output<ImageEntry[]>;
     readonly probe: pulumi.Output<string>;
     readonly iptablesBackend: pulumi.Output<string>;
 
@@ -25,11 +25,11 @@ export class Verify extends pulumi.ComponentResource {
         super("nerdctl-dind:index:Verify", name, {}, opts);
         this.run = execInWrapper(ctx, `${name}-run`, { script: "/scripts/verify.sh", triggers }, { parent: this });
         const parsed = this.run.stdout.apply(parseVerifyOutput);
-        this.imagesText = parsed.apply((p) => p.text);
-        this.images = parsed.apply((p) => p.images);
+        this.imageTable = parsed.apply((p) => p.imageTable);
+        this.imageList = parsed.apply((p) => p.imageList);
         this.probe = parsed.apply((p) => p.probe);
         this.iptablesBackend = parsed.apply((p) => p.iptablesBackend);
-        this.registerOutputs({ imagesText: this.imagesText, images: this.images, probe: this.probe, iptablesBackend: this.iptablesBackend });
+        this.registerOutputs({ imageTable: this.imageTable, imageList: this.imageList, probe: this.probe, iptablesBackend: this.iptablesBackend });
     }
 }
 
@@ -38,8 +38,8 @@ export interface VerifyOutput {
     probe: string;
     /** The iptables backend the wrapper chose: legacy or nft. */
     iptablesBackend: string;
-    text: string;
-    images: ImageEntry[];
+    imageTable: string;
+    imageList: ImageEntry[];
 }
 
 /** Splits verify.sh's output: sections under "### name" markers. */
@@ -49,14 +49,14 @@ export function parseVerifyOutput(stdout: string): VerifyOutput {
         const nl = part.indexOf("\n");
         sections[part.slice(0, nl < 0 ? part.length : nl).trim()] = nl < 0 ? "" : part.slice(nl + 1);
     }
-    const images = (sections.json ?? "").split("\n").filter((l) => l.trim().startsWith("{")).map((line) => {
+    const imageList = (sections.json ?? "").split("\n").filter((l) => l.trim().startsWith("{")).map((line) => {
         const o = JSON.parse(line) as Record<string, string>;
         return { repository: o.Repository, tag: o.Tag, id: o.ID, size: o.Size };
     });
     return {
         probe: (sections.probe ?? "").trim(),
         iptablesBackend: (sections.iptables ?? "").trim(),
-        text: (sections.images ?? "").trimEnd(),
-        images,
+        imageTable: (sections.images ?? "").trimEnd(),
+        imageList,
     };
 }

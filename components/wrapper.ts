@@ -60,6 +60,7 @@ export function containerSpec(ctx: StackContext, imageId: pulumi.Input<string>, 
         ],
         ports: s.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp, protocol: p.protocol })),
         healthcheck: { tests: ["CMD", "/scripts/healthcheck.sh"], interval: "5s", timeout: "3s", startPeriod: "2s", retries: 3 },
-        labels: [{ label: "nerdctl-dind.stack", value: ctx.container }],
+        // Which stack the container is: ndind removes a leftover of that name only when it carries this.
+        labels: [{ label: "nerdctl-dind.stack", value: `${s.project}/${s.stack}` }],
     };
 }

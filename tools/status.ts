@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import { engineName, lastLine, parseDockerEnv, Result, runAsync, runSync } from "./exec";
+import { containerName } from "../components/names";
 import { die, log, stackFile } from "./stack";
 import { formatStatus, humanSize, Inspect, publishedPorts, StackStatus, summarizeState, versionsText, wrapperState } from "./status-model";
 
@@ -46,7 +47,7 @@ async function stackStatus(name: string, current: boolean): Promise<StackStatus>
     const o = s.outputs;
     const env = typeof o.dockerEnv === "string" ? parseDockerEnv(o.dockerEnv) : configuredEngine(name);
     const engine = engineName(env);
-    const container = typeof o.containerName === "string" ? o.containerName : `nerdctl-dind-${name}`;
+    const container = typeof o.containerName === "string" ? o.containerName : containerName(name);
     const storageDir = typeof o.storageDir === "string" ? o.storageDir : undefined;
     const lastImages = Array.isArray(o.imageList) ? `${o.imageList.length} at the last up` : "-";
     const status: StackStatus = {

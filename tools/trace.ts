@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { engineName, lastLine, parseDockerEnv, runSync } from "./exec";
+import { containerName } from "../components/names";
 import { log, die, stackOutputs } from "./stack";
 import { curlProbe, formatRows, HostFacts, judge, listenersOn, parseWrapperFacts, Probe, Publish, verdict, WrapperFacts } from "./trace-judge";
 
@@ -29,7 +30,7 @@ function main(): void {
     }
     log(`stack ${stack}: reading its outputs (pulumi stack output)`);
     const out = stackOutputs(stack);
-    const container = typeof out.containerName === "string" ? out.containerName : `nerdctl-dind-${stack}`;
+    const container = typeof out.containerName === "string" ? out.containerName : containerName(stack);
     const env = parseDockerEnv(typeof out.dockerEnv === "string" ? out.dockerEnv : "");
     const engine = engineName(env);
     const h: HostFacts = {

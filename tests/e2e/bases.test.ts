@@ -61,7 +61,7 @@ for (const [base, short, hostPort] of BASES) {
                     run("docker", ["inspect", "-f", "{{range .State.Health.Log}}{{.Output}}{{end}}", s.container]).out));
                 s.set("privileged", "true");
                 s.up();
-                assert.match(String(s.outputs().images), /busybox\s+ndind/);
+                assert.match(String(s.outputs().imageTable), /busybox\s+ndind/);
             });
         }
     });

@@ -23,7 +23,7 @@ describe("environment (end to end)", function () {
         a.up();
         const out = a.outputs();
         assert.strictEqual(out.containerName, a.container);
-        assert.match(String(out.images), /busybox\s+ndind/);
+        assert.match(String(out.imageTable), /busybox\s+ndind/);
         assert.match(String(out.prepareReport), /preload summary: loaded=1 present=0/);
         assert.deepStrictEqual(out.versions, { containerd: "1.7.2", runc: "1.1.7", cniPlugins: "1.3.0", nerdctl: "1.5.0" });
         const r = a.exec("nerdctl", "run", "--rm", BUSYBOX, "echo", "ok");
@@ -40,7 +40,7 @@ describe("environment (end to end)", function () {
     it("up again: the image is listed without being loaded again", () => {
         a.up();
         const out = a.outputs();
-        assert.match(String(out.images), /busybox\s+ndind/);
+        assert.match(String(out.imageTable), /busybox\s+ndind/);
         assert.match(String(out.prepareReport), /preload summary: loaded=0 present=1/);
     });
 
@@ -50,7 +50,7 @@ describe("environment (end to end)", function () {
         const out = b.outputs();
         assert.strictEqual(out.containerName, b.container);
         assert.strictEqual(out.storageDir, b.storage);
-        assert.doesNotMatch(String(out.images), /busybox/);
+        assert.doesNotMatch(String(out.imageTable), /busybox/);
         assert.deepStrictEqual(out.imageList, []);
         assert.strictEqual(must("docker", ["inspect", "-f", "{{.State.Running}}", a.container]).trim(), "true");
         b.destroy();

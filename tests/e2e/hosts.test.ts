@@ -92,7 +92,7 @@ describe("guest host: cgroup2, then nft-only on the same disk (end to end)", fun
         const out = s.outputs();
         const backend = String(out.iptablesBackend);
         console.log(`      up on ${profile}: ${minutes(t0)}; iptables ${backend} (${inWrapper(s, "cat", "/run/nerdctl-dind/iptables-choice").out.trim()})`);
-        assert.match(String(out.images), /busybox\s+ndind/);
+        assert.match(String(out.imageTable), /busybox\s+ndind/);
         assert.match(String(out.prepareReport), /preload summary: loaded=1 present=0/);
         assert.match(String(out.probe), new RegExp(`^ok: .*\\(iptables ${backend}\\)$`));
         assert.doesNotMatch(String(out.hostReport), /^FAIL/m);

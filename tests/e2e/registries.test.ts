@@ -126,7 +126,7 @@ describe("registries, mirrors, proxies, host images (end to end)", function () {
     it("hostImages: the stack comes up with the host's busybox listed by nerdctl images", () => {
         up();
         const out = s.outputs();
-        assert.match(String(out.images), /busybox\s+ndind/);
+        assert.match(String(out.imageTable), /busybox\s+ndind/);
         assert.match(s.exec("nerdctl", "images").out, /busybox\s+ndind/);
         const r = s.exec("nerdctl", "run", "--rm", BUSYBOX, "echo", "loaded");
         assert.strictEqual(r.out.trim(), "loaded", r.out);

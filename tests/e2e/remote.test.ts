@@ -69,7 +69,7 @@ describe("remote engine over ssh (end to end)", function () {
         assert.notStrictEqual(onHost("docker", "image", "inspect", BASE_IMAGE).code, 0, "the second host had the base image already");
         s.up();
         const out = s.outputs();
-        assert.match(String(out.images), /busybox\s+ndind/);
+        assert.match(String(out.imageTable), /busybox\s+ndind/);
         assert.match(String(out.prepareReport), /preload summary: loaded=1 present=0 \(streamed to ssh:/);
         assert.strictEqual(onHost("docker", "inspect", "-f", "{{.State.Running}}", s.container).out.trim(), "true");
         assert.notStrictEqual(run("docker", ["inspect", s.container]).code, 0, "a wrapper of this stack runs on this machine");
@@ -195,7 +195,7 @@ describe("remote engine over ssh (end to end)", function () {
         assert.notStrictEqual(code, 0, `the up claims success with its link dropped:\n${out}`);
         s.up();
         assert.strictEqual(onHost("docker", "inspect", "-f", "{{.State.Running}}", s.container).out.trim(), "true");
-        assert.match(String(s.outputs().images), /busybox\s+ndind/);
+        assert.match(String(s.outputs().imageTable), /busybox\s+ndind/);
     });
 
     it("make purge: the storage folder and the wrapper image go from the second host", () => {

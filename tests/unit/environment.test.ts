@@ -35,7 +35,7 @@ for (const kind of PLUGIN_SETS) describe(`environment graph, provider ${kind}`, 
         recorded.length = 0;
         const s = parseSettings({ ...stackDefaults(kind), ...overrides }, "nerdctl-dind", stack, PROJECT_ROOT, NO_CONTEXTS);
         const env = new NerdctlEnvironment(`env-${stack}`, s);
-        await promiseOf(env.images);
+        await promiseOf(env.imageList);
         return env;
     }
 
@@ -157,7 +157,7 @@ for (const kind of PLUGIN_SETS) describe(`environment graph, provider ${kind}`, 
             assert.deepStrictEqual(c.envs, ["NDIND_IPTABLES=auto"]);
             assert.deepStrictEqual(c.tmpfs, { "/run": "rw,exec,mode=755" });
             assert.deepStrictEqual((c.healthcheck as Inputs).tests, ["CMD", "/scripts/healthcheck.sh"]);
-            assert.deepStrictEqual(c.labels, [{ label: "nerdctl-dind.stack", value: "nerdctl-dind-dev" }]);
+            assert.deepStrictEqual(c.labels, [{ label: "nerdctl-dind.stack", value: "nerdctl-dind/dev" }]);
             assert.strictEqual(c.image, IMAGE_ID);
             if (kind === "pulumi") assert.strictEqual(c.mustRun, true);
         });
@@ -217,8 +217,8 @@ for (const kind of PLUGIN_SETS) describe(`environment graph, provider ${kind}`, 
 
         it("turns verify's output into the image listing", async () => {
             const env = await build("dev");
-            assert.match(await promiseOf(env.imagesText), /^REPOSITORY +TAG/);
-            assert.deepStrictEqual(await promiseOf(env.images), [
+            assert.match(await promiseOf(env.imageTable), /^REPOSITORY +TAG/);
+            assert.deepStrictEqual(await promiseOf(env.imageList), [
                 { repository: "busybox", tag: "ndind", id: "0123456789ab", size: "2.0 MiB" },
             ]);
         });

@@ -20,7 +20,7 @@ for (const kind of PLUGIN_SETS) {
         const raw = { ...stackDefaults(kind), dockerHost: HOST, preload: [TARBALL], ...(baseImage ? { baseImage } : {}) };
         const s = parseSettings(raw, "nerdctl-dind", "dev", PROJECT_ROOT, NO_CONTEXTS);
         const env = new NerdctlEnvironment("env-dev", s);
-        await promiseOf(env.images);
+        await promiseOf(env.imageList);
         return env;
     }
 
