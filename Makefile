@@ -2,7 +2,8 @@
 STACK ?= dev
 
 export NDIND_CACHE ?= $(HOME)/.cache/nerdctl-dind
-PULUMI_VERSION := $(shell node -p "require('./package.json').dependencies['@pulumi/pulumi']")
+# package.json's pin, read by sed: make parses this file before every verb.
+PULUMI_VERSION := $(shell sed -n 's|^ *"@pulumi/pulumi": *"\([^"]*\)".*|\1|p' package.json)
 # The Pulumi CLI built into the cache goes first, unless toolchain/pulumi-cli.sh
 # found one of the user's own at or above the pin ("path" in its note).
 # Go's usual install folder last, for shells whose profile did not add it.
@@ -102,7 +103,7 @@ purge: stack ## destroy and delete the stored images and the wrapper image too
 # Host images into the stack's containerd: make load IMAGE="busybox:ndind alpine:3.18".
 load: ## copy host images into the stack: make load IMAGE="busybox:ndind"
 	@[ -n "$(IMAGE)" ] || { echo 'usage: make load IMAGE="name[ name...]" [STACK=...]' >&2; exit 2; }
-	@env $$($(PULUMI) stack output dockerEnv 2>/dev/null) sh toolchain/load-images.sh nerdctl-dind-$(STACK) $(IMAGE)
+	@env $$($(PULUMI) stack output dockerEnv 2>/dev/null) sh toolchain/load-images.sh "$$($(PULUMI) stack output containerName)" $(IMAGE)
 
 # The local registry shared by the stacks of this Docker host (localRegistry: true).
 # REGISTRY_PORT=5000 is its host port on 127.0.0.1; its images stay in lib/.registry.
@@ -112,9 +113,10 @@ registry: toolchain ## start the local registry the stacks of this host share
 registry-stop: ## stop the shared local registry (its images stay)
 	@sh toolchain/local-registry.sh stop
 
-# On the stack's engine, wherever it is.
+# On the stack's engine, wherever it is; names from the stack's outputs
+# (components/names.ts makes them), never rebuilt here.
 shell: ## a shell in the wrapper, on the stack's engine
-	env $$($(PULUMI) stack output dockerEnv) docker exec -it nerdctl-dind-$(STACK) sh
+	env $$($(PULUMI) stack output dockerEnv) docker exec -it "$$($(PULUMI) stack output containerName)" sh
 
 # The port-mapping reproductions against nerdctl 1.5.0 as released: they
 # must fail there (CI runs them on our patched build, where they pass).
@@ -129,7 +131,7 @@ repro-table: toolchain ## the network reproductions on several releases, one tab
 # nerdctl/src: a git checkout of the pinned nerdctl with our patches as
 # commits; while it exists the bundle is built from it, edits included.
 nerdctl-src: ## nerdctl/src: an editable nerdctl tree the bundle is built from
-	@sh nerdctl/src.sh
+	@sh nerdctl/checkout-src.sh
 
 # Its commits after the base, written back as nerdctl/patches/<version>/NNNN-*.patch.
 nerdctl-patches: ## write nerdctl/src's commits back as the patch series

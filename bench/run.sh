@@ -183,7 +183,7 @@ size=$(docker image inspect -f '{{.Size}}' "nerdctl-dind:$STACK")
 # the edited nerdctl answers in the wrapper; an inner container started
 # before must still run after. The floor: the Go build of the same change.
 log "bench: the nerdctl/src edit loop"
-[ -d nerdctl/src/.git ] || { made_src=1 && sh nerdctl/src.sh >/dev/null 2>&1; }
+[ -d nerdctl/src/.git ] || { made_src=1 && sh nerdctl/checkout-src.sh >/dev/null 2>&1; }
 cp "$MAIN" "$ROWS.main"
 cat >"$ROWS.edit" <<'EOF'
 mark=$(date +%s%N)

@@ -1,9 +1,9 @@
 #!/bin/sh
-# Builds the bundle (static linux/amd64 containerd, runc, CNI plugins, our
-# patched nerdctl, tini and BuildKit; iptables, nft, conntrack, ip and curl
-# with their own libraries (tools.sh); the probe's image (probe-image.sh)) as
-# a root overlay in nerdctl/out/ and
-# prints that folder's name as the last stdout line; logs go to stderr.
+# Builds the whole bundle, not only nerdctl: static linux/amd64 containerd,
+# runc, CNI plugins, our patched nerdctl, tini and BuildKit; iptables, nft,
+# conntrack, ip and curl with their own libraries (tools.sh); the probe's
+# image (probe-image.sh). The result is a root overlay in nerdctl/out/; the
+# folder's name is the last stdout line; logs go to stderr.
 # Usage: dir=nerdctl/out/$(nerdctl/build.sh)
 # With --key it only prints the KEY (nothing is built; the module proxy is
 # asked whether it serves each release, and nerdctl's module is fetched for
@@ -58,7 +58,7 @@ add_problem "$(module_problem cni "$CNI_PLUGINS_VERSION")"
 }
 [ -z "$problems" ] || die "the Go module proxy refuses releases of this bundle:$problems"
 
-ntag=$("$here/source.sh" --tag)
+ntag=$("$here/tree-to-build.sh" --tag)
 # The tools and the probe image follow Debian's packages of this release, and
 # the scripts that make them.
 TOOLS_KEY=$(cat "$here/tools.sh" "$here/probe-image.sh" | cksum | cut -d' ' -f1)
@@ -85,13 +85,13 @@ done
 [ -z "$pins" ] || pins="; differs from nerdctl $NERDCTL_VERSION's Dockerfile:${pins#,}"
 say "nerdctl $NERDCTL_VERSION with containerd $CONTAINERD_VERSION, runc $RUNC_VERSION, CNI plugins $CNI_PLUGINS_VERSION, BuildKit $BUILDKIT_VERSION, tini $TINI_VERSION$pins"
 
-nsrc=$("$here/source.sh")
+nsrc=$("$here/tree-to-build.sh")
 case $ntag in
-src-*) [ -d "$nsrc/.git" ] || die "source.sh gave $nsrc, not a git tree" ;;
+src-*) [ -d "$nsrc/.git" ] || die "tree-to-build.sh gave $nsrc, not a git tree" ;;
 *)
 	# A differing tree means the patches changed while we ran.
 	if [ "$nsrc" != "$NDIND_CACHE/src/nerdctl-$NERDCTL_VERSION-$ntag" ] || [ ! -f "$nsrc/.ndind-ready" ]; then
-		die "source.sh gave $nsrc, not the tree of patches $ntag; run again"
+		die "tree-to-build.sh gave $nsrc, not the tree of patches $ntag; run again"
 	fi
 	;;
 esac

@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# Sourced by build.sh, source.sh and src.sh (after toolchain/lib.sh): where
+# Sourced by build.sh, tree-to-build.sh and checkout-src.sh (after toolchain/lib.sh): where
 # each component of the bundle lives as a Go module for a given release, and
 # what the module proxy says about that release.
 

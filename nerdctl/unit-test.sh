@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs nerdctl's own Go unit tests in the patched tree from source.sh.
+# Runs nerdctl's own Go unit tests in the patched tree from tree-to-build.sh.
 #   nerdctl/unit-test.sh [PACKAGE...]   e.g. ./pkg/portutil/...
 # Without packages: those the release's series (nerdctl/patches/<version>/)
 # touches (their "+++ b/" paths), or ./pkg/portutil/... when it has none.
@@ -10,8 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
 export LC_ALL=C
 
-src=$("$here/source.sh")
-[ -f "$src/.ndind-ready" ] || die "source.sh gave no tree: $src"
+src=$("$here/tree-to-build.sh")
+[ -f "$src/.ndind-ready" ] || die "tree-to-build.sh gave no tree: $src"
 
 if [ $# -eq 0 ]; then
 	# The folder of every Go file a patch touches, as ./pkg/x; testdata

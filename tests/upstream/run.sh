@@ -60,8 +60,8 @@ trap cleanup EXIT
 
 # 1. The test binary, from the tree the bundle is built from, as upstream's
 #    Dockerfile does (test-integration-rootless: go test -c ./cmd/nerdctl).
-src=$(sh nerdctl/source.sh)
-tag=$(sh nerdctl/source.sh --tag)
+src=$(sh nerdctl/tree-to-build.sh)
+tag=$(sh nerdctl/tree-to-build.sh --tag)
 bin=$NDIND_CACHE/build/nerdctl-test-${ver#v}-$tag/nerdctl.test
 if [ ! -x "$bin" ]; then
 	log "building nerdctl's integration tests (go test -c ./cmd/nerdctl) in $src"
