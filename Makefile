@@ -63,20 +63,22 @@ settings: ## write Pulumi.yaml's settings and the README's table from components
 	@npx ts-node -T tools/settings.ts
 
 # Also the state folder, which every target that runs pulumi needs (a fresh checkout has none).
+# toolchain/stamp.sh runs the script only when something it reads or makes
+# has changed since its last run (NDIND_STAMPS=off: every time).
 toolchain: ## install and start what the project needs (first run: minutes; then seconds)
-	@sh toolchain/install.sh
 	@mkdir -p .state
+	@sh toolchain/stamp.sh toolchain -- sh toolchain/install.sh
 
 # Asks again whether the real docker and command plugins can be installed
 # (make toolchain keeps a "cannot" answer until package.json's pins change).
 plugins: toolchain ## ask again whether the real docker and command plugins can be installed
 	@NDIND_PLUGINS_PROBE=1 sh toolchain/plugins.sh
 
-# Selects or creates the stack; a new one gets its provider and base image
+# Selects or creates the stack; a new one gets its plugins and base image
 # chosen once, printed (toolchain/stack.sh); a stack still under the empty
 # passphrase make used before is moved to yours.
-stack: toolchain ## select or create STACK, choosing its provider and base image once
-	@sh toolchain/stack.sh $(STACK)
+stack: toolchain ## select or create STACK, choosing its plugins and base image once
+	@sh toolchain/stamp.sh stack $(STACK) -- sh toolchain/stack.sh $(STACK)
 
 up: stack ## bring STACK up: bundle, image, storage, wrapper, prepare, verify
 	$(PULUMI) up --yes --skip-preview
@@ -153,7 +155,7 @@ logs: ## one archive of the stack's logs, rules, config and host report, secrets
 	@sh tools/logs.sh '$(STACK)'
 
 .PHONY: status
-status: ## every stack of this checkout: engine, provider, base, versions, wrapper, ports, storage, images
+status: ## every stack of this checkout: engine, plugins, base, versions, wrapper, ports, storage, images
 	@npx ts-node -T tools/status.ts
 
 # What the Makefile exports (and unexports), printed for a shell:

@@ -6,7 +6,7 @@
 export interface StateSummary {
     outputs: Record<string, unknown>;
     /** ndind, pulumi, or "-" when the state holds no resource of either. */
-    provider: string;
+    plugins: string;
     baseImage?: string;
     /** The wrapper container's ID and image ID as the state has them. */
     containerId?: string;
@@ -39,7 +39,7 @@ export function summarizeState(exported: { deployment?: { resources?: Resource[]
     };
     return {
         outputs: root?.outputs ?? {},
-        provider: types.some((t) => t.startsWith("ndind:")) ? "ndind" : types.some((t) => /^(docker|command):/.test(t)) ? "pulumi" : "-",
+        plugins: types.some((t) => t.startsWith("ndind:")) ? "ndind" : types.some((t) => /^(docker|command):/.test(t)) ? "pulumi" : "-",
         baseImage: image ? findBase(image.inputs) : undefined,
         containerId: container?.id,
         imageId: typeof root?.outputs?.imageId === "string" ? root.outputs.imageId : image?.id,
@@ -105,7 +105,7 @@ export interface StackStatus {
     engine: string;
     /** Set when the engine did not answer. */
     engineProblem?: string;
-    provider: string;
+    plugins: string;
     baseImage: string;
     versions: string;
     wrapper: string;
@@ -119,7 +119,7 @@ export function formatStatus(stacks: StackStatus[]): string {
     return stacks.map((s) => [
         `${s.name}${s.current ? " (selected)" : ""}`,
         `  engine    ${s.engine}${s.engineProblem ? `: ${s.engineProblem}` : ""}`,
-        `  provider  ${s.provider}; base ${s.baseImage}`,
+        `  plugins   ${s.plugins}; base ${s.baseImage}`,
         `  versions  ${s.versions}`,
         `  wrapper   ${s.wrapper}`,
         `  ports     ${s.ports}`,

@@ -41,7 +41,7 @@ function configuredEngine(stack: string): Record<string, string> {
 async function stackStatus(name: string, current: boolean): Promise<StackStatus> {
     const exported = await runAsync("pulumi", ["stack", "export", "--stack", name, "--non-interactive"], { timeoutS: 120 });
     if (exported.code !== 0) {
-        return { name, current, engine: "?", provider: "?", baseImage: "?", versions: "-", wrapper: `state unreadable: ${lastLine(exported)}`, ports: "-", storage: "-", images: "-" };
+        return { name, current, engine: "?", plugins: "?", baseImage: "?", versions: "-", wrapper: `state unreadable: ${lastLine(exported)}`, ports: "-", storage: "-", images: "-" };
     }
     const s = summarizeState(JSON.parse(exported.stdout) as Parameters<typeof summarizeState>[0]);
     const o = s.outputs;
@@ -51,7 +51,7 @@ async function stackStatus(name: string, current: boolean): Promise<StackStatus>
     const storageDir = typeof o.storageDir === "string" ? o.storageDir : undefined;
     const lastImages = Array.isArray(o.imageList) ? `${o.imageList.length} at the last up` : "-";
     const status: StackStatus = {
-        name, current, engine, provider: s.provider, baseImage: s.baseImage ?? "-", versions: versionsText(o.versions),
+        name, current, engine, plugins: s.plugins, baseImage: s.baseImage ?? "-", versions: versionsText(o.versions),
         wrapper: "unknown", ports: Array.isArray(o.ports) ? o.ports.join(", ") || "none" : "-",
         storage: storageDir ?? "-", images: lastImages,
     };

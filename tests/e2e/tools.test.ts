@@ -114,7 +114,7 @@ describe("make logs, make status, pulumi by hand (end to end)", function () {
         assert.strictEqual(st.code, 0, st.out);
         const ba = block(st.out, a.name);
         assert.match(ba, /engine {4}local/);
-        assert.match(ba, /provider {2}ndind; base nerdctl-dind\/base:alpine-3\.23/);
+        assert.match(ba, /plugins {3}ndind; base nerdctl-dind\/base:alpine-3\.23/);
         assert.match(ba, /versions {2}containerd 1\.7\.2, runc 1\.1\.7, CNI plugins 1\.3\.0, nerdctl 1\.5\.0/);
         assert.match(ba, new RegExp(`wrapper {3}${a.container}: running, healthy`));
         assert.match(ba, new RegExp(`ports {5}127\\.0\\.0\\.1:${WEB_PORT}->8080/tcp`));

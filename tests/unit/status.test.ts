@@ -27,12 +27,12 @@ function inspect(over: Partial<Inspect> = {}, state: Partial<Inspect["State"]> =
 describe("make status", () => {
     const s = summarizeState(EXPORT);
 
-    it("reads provider, base image, container and image IDs from the state", () => {
+    it("reads plugins, base image, container and image IDs from the state", () => {
         assert.deepStrictEqual({ ...s, outputs: undefined }, {
-            outputs: undefined, provider: "ndind", baseImage: "nerdctl-dind/base:alpine-3.23", containerId: "cccc2222", imageId: "sha256:aaaa1111",
+            outputs: undefined, plugins: "ndind", baseImage: "nerdctl-dind/base:alpine-3.23", containerId: "cccc2222", imageId: "sha256:aaaa1111",
         });
-        assert.strictEqual(summarizeState({ deployment: { resources: [{ type: "docker:index/container:Container", id: "x" }] } }).provider, "pulumi");
-        assert.strictEqual(summarizeState({}).provider, "-");
+        assert.strictEqual(summarizeState({ deployment: { resources: [{ type: "docker:index/container:Container", id: "x" }] } }).plugins, "pulumi");
+        assert.strictEqual(summarizeState({}).plugins, "-");
         assert.strictEqual(versionsText(s.outputs.versions), "containerd 1.7.2, runc 1.1.7, CNI plugins 1.3.0, nerdctl 1.5.0");
     });
 
