@@ -33,8 +33,6 @@ ifneq ($(lastword $(shell cat '$(or $(PULUMI_HOME),$(HOME)/.pulumi)/nerdctl-dind
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 endif
 export PULUMI_SKIP_UPDATE_CHECK := true
-# Type checking is `make test-unit`'s job (tsc); each Pulumi run only transpiles.
-export PULUMI_NODEJS_TRANSPILE_ONLY := true
 
 PULUMI := pulumi --non-interactive --stack $(STACK)
 
@@ -46,14 +44,10 @@ help: ## this list
 	@echo "make VERB [STACK=name]   (STACK defaults to dev)"
 	@awk -F':.*## ' '/^[a-z][a-z0-9-]*:.*## / { printf "  make %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-# Checks without running anything: shell syntax (and shellcheck where
-# installed), TypeScript types, Go formatting and vet.
+# Checks without running anything (tools/lint.sh): shell syntax and
+# shellcheck, TypeScript types, gofmt and go vet.
 lint: ## shell syntax, shellcheck, TypeScript types, gofmt and go vet; runs nothing
-	@for f in $$(git ls-files '*.sh'); do sh -n "$$f" || exit 1; done; echo "sh -n: $$(git ls-files '*.sh' | wc -l) scripts"
-	@if command -v shellcheck >/dev/null; then shellcheck -S warning -x $$(git ls-files '*.sh'); else echo "shellcheck: not installed (apt-get install shellcheck)"; fi
-	npx tsc --noEmit -p .
-	@cd provider && test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above are not formatted"; exit 1; }
-	cd provider && GOFLAGS="-mod=mod -buildvcs=false" go vet ./...
+	@sh tools/lint.sh
 
 .PHONY: help lint settings load registry registry-stop toolchain plugins stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
 
@@ -165,7 +159,7 @@ env: ## print the Makefile's exports, for pulumi by hand: eval "$$(make env)"
 	@sh tools/env.sh $(foreach v,$(.VARIABLES),$(if $(filter file override,$(origin $(v))),$(v))) -- \
 		$(foreach v,$(.VARIABLES),$(if $(filter environment,$(origin $(v))),$(v)))
 
-test: toolchain test-unit test-provider test-nerdctl test-upstream test-e2e ## every test: unit, provider, nerdctl, upstream, end to end (what CI runs)
+test: toolchain lint test-unit test-provider test-nerdctl test-upstream test-e2e ## every test: lint, unit, provider, nerdctl, upstream, end to end (what CI runs)
 
 test-unit: ## types and unit tests (mocks, seconds)
 	npx tsc --noEmit -p .

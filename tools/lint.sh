@@ -1,0 +1,22 @@
+#!/bin/sh
+# make lint: checks that run nothing. Shell syntax (sh -n) and shellcheck on
+# every committed script, TypeScript types (tsc, strict), Go formatting and
+# go vet on our plugin. shellcheck comes from Debian when the machine lacks it.
+set -eu
+. "$(dirname "$0")/../toolchain/lib.sh"
+cd "$NDIND_ROOT"
+
+scripts=$(git ls-files '*.sh')
+for f in $scripts; do sh -n "$f"; done
+log "sh -n: $(echo "$scripts" | wc -l) scripts"
+need shellcheck shellcheck
+# shellcheck disable=SC2086 # one word per script
+shellcheck -S warning -x $scripts
+log "shellcheck: clean"
+npx tsc --noEmit -p .
+log "tsc: clean"
+cd provider
+unformatted=$(gofmt -l .)
+[ -z "$unformatted" ] || die "gofmt: not formatted: $unformatted (gofmt -w provider/)"
+GOFLAGS="-mod=mod -buildvcs=false" go vet ./...
+log "gofmt, go vet: clean"
