@@ -379,9 +379,13 @@ describe("the dev stack in a fresh clone: the committed Pulumi.dev.yaml holds no
         const clone = fs.mkdtempSync(path.join(os.tmpdir(), "sec-clone-"));
         const e = { ...userEnv, PULUMI_BACKEND_URL: `file://${path.join(clone, ".state")}` };
         try {
-            // The files make stack reads, as they are in this checkout, committed in a repository of their own.
-            for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", ".gitignore", "package.json"]) fs.copyFileSync(path.join(ROOT, f), path.join(clone, f));
-            fs.cpSync(path.join(ROOT, "toolchain"), path.join(clone, "toolchain"), { recursive: true });
+            // Every tracked file, as it is in this checkout, committed in a repository of its own: what a fresh clone holds.
+            // (A hand-picked list once missed scripts/log.sh, which toolchain/lib.sh sources.)
+            const tracked = mustIn(e, "git", ["ls-files"], { cwd: ROOT }).split("\n").filter((f) => f && fs.existsSync(path.join(ROOT, f)));
+            for (const f of tracked) {
+                fs.mkdirSync(path.dirname(path.join(clone, f)), { recursive: true });
+                fs.copyFileSync(path.join(ROOT, f), path.join(clone, f));
+            }
             fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(clone, "node_modules"));
             mustIn(e, "git", ["init", "-q"], { cwd: clone });
             fs.writeFileSync(path.join(clone, ".git", "info", "exclude"), "/node_modules\n");
