@@ -19,7 +19,9 @@ export function loadSettings(projectRoot: string): Settings {
     const raw: RawSettings = { secretKeys: secretKeys() };
     for (const name of SETTING_NAMES) {
         const d = CATALOG[name];
-        const old = ("formerly" in d ? d.formerly : []).find((o) => set(o) && !set(name));
+        // Pulumi hands the project's defaults over as if set: the new name counts only with a value of its own.
+        const ownValue = set(name) && JSON.stringify(read(name, d.type)) !== JSON.stringify(d.default);
+        const old = ("formerly" in d ? d.formerly : []).find((o) => set(o) && !ownValue);
         if (old) {
             pulumi.log.warn(`${project}:${old} is the old name of ${project}:${name}; it is read for now. ` +
                 `Rename it: pulumi config set ${name} "$(pulumi config get ${old})" && pulumi config rm ${old}`);

@@ -4,7 +4,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, CACHE, env, must, requirePrerequisites, ROOT, run, Stack, waitFor } from "./harness";
+import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, CACHE, env, must, PROVIDER, requirePrerequisites, ROOT, run, Stack, waitFor } from "./harness";
 
 const id = process.pid.toString(36);
 
@@ -125,6 +125,14 @@ describe("faults (end to end)", function () {
                 assert.deepStrictEqual(resources(), []);
             });
         }
+
+        it("reads a stack's plugins under the setting's old name, provider, and says how to rename it", () => {
+            bad.pulumi("config", "rm", "plugins");
+            bad.set("provider", PROVIDER);
+            const r = run("pulumi", ["preview", "--stack", bad.name, "--non-interactive"]);
+            assert.strictEqual(r.code, 0, r.out);
+            assert.match(r.out, /nerdctl-dind:provider is the old name of nerdctl-dind:plugins; it is read for now\. Rename it: pulumi config set plugins/);
+        });
 
         it("refuses a storage folder that another stack owns", () => {
             bad.set("storageDir", s.storage);
