@@ -5,17 +5,21 @@
 # The stack's own cycle (first up, previews, ups, up + destroy) is measured on
 # each implementation of the seam (the stack setting provider), the pulumi one
 # only where its plugins are installed in $PULUMI_HOME; the rest on ndind.
-# BENCH_NOTE, if set, is written under the heading (how and beside what it ran).
+# The daily loop at its floor (bench/loop.sh): no-change make preview and
+# make up against an empty program's preview, alternated, and where their
+# time goes. BENCH_NOTE, if set, is written under the heading (how and beside
+# what it ran); BENCH_PREFIX (default bench) begins every stack's name.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
 cd "$NDIND_ROOT"
 
 RUNS=${BENCH_RUNS:-5}
-STACK=bench-$$
+PREFIX=${BENCH_PREFIX:-bench}
+STACK=$PREFIX-$$
 # The pulumi implementation's stack, gone before the figures of ndind alone.
-PSTACK=bench-pulumi-$$
-PLAIN=bench-plain-$$
+PSTACK=$PREFIX-pulumi-$$
+PLAIN=$PREFIX-plain-$$
 WRAPPER=nerdctl-dind-$STACK
 STORAGE=$NDIND_ROOT/lib/$STACK
 RESULTS=$here/results.md
@@ -25,10 +29,10 @@ PPULUMI="pulumi --non-interactive --stack $PSTACK"
 ROWS=$(mktemp)
 # The same stack on a second Docker host over ssh (tests/remote/host.sh);
 # its port is in this project's test range.
-REMOTE=ndind-bench-remote-$$
+REMOTE=ndind-$PREFIX-remote-$$
 REMOTE_PORT=${BENCH_REMOTE_PORT:-16023}
 REMOTE_DIR=$(mktemp -d)
-RSTACK=bench-remote-$$
+RSTACK=$PREFIX-remote-$$
 RPULUMI="env PATH=$REMOTE_DIR/bin:$PATH pulumi --non-interactive --stack $RSTACK"
 RDOCKER="env PATH=$REMOTE_DIR/bin:$PATH DOCKER_HOST=ssh://root@127.0.0.1:$REMOTE_PORT docker"
 
@@ -77,7 +81,7 @@ cleanup() {
 	sh tests/remote/host.sh down "$REMOTE" >/dev/null 2>&1 || :
 	rm -rf "$REMOTE_DIR" "$(stack_file "$RSTACK")"
 	docker rmi "nerdctl-dind:$STACK" "nerdctl-dind:$PSTACK" "nerdctl-dind:$PLAIN" >/dev/null 2>&1 || :
-	rm -rf "$STORAGE" "$NDIND_ROOT/lib/${PSTACK:?}" "$NDIND_ROOT/lib/${PLAIN:?}" "$(stack_file "$STACK")" "$(stack_file "$PSTACK")" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit"
+	rm -rf "$STORAGE" "$NDIND_ROOT/lib/${PSTACK:?}" "$NDIND_ROOT/lib/${PLAIN:?}" "$(stack_file "$STACK")" "$(stack_file "$PSTACK")" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit" "$ROWS.breakdown"
 }
 trap cleanup EXIT
 
@@ -100,7 +104,7 @@ log "bench: $RUNS runs per figure, stacks $STACK (ndind)${with_pulumi:+ and $PST
 new_stack() {
 	pulumi stack init "$2" >/dev/null
 	pulumi config set --stack "$2" baseImage nerdctl-dind/base:bookworm
-	pulumi config set --stack "$2" provider "$1"
+	pulumi config set --stack "$2" plugins "$1"
 	pulumi config set --stack "$2" --type string --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"
 }
 # Each first up below builds its image with none of the bench's other images
@@ -143,6 +147,9 @@ pulumi_cycle=$(median "ndind: cycle: up + destroy (image cached)")
 
 log "bench: the figures of ndind alone ($STACK)"
 $PULUMI up --yes --skip-preview >/dev/null
+log "bench: the daily loop at its floor, alternated with an empty program's preview (bench/loop.sh)"
+sh "$here/loop.sh" "$STACK" "$ROWS" "$ROWS.breakdown"
+empty=$(median "empty program: pulumi preview")
 measure "destroy + up, image cache warm" ":" "$PULUMI destroy --yes --skip-preview && $PULUMI up --yes --skip-preview" >/dev/null
 start=$(measure "wrapper start -> containerd serving" "docker stop $WRAPPER" "docker start $WRAPPER && $SERVING")
 measure "wrapper start -> first nerdctl run --rm true" "docker stop $WRAPPER" "docker start $WRAPPER && $FIRST_RUN" >/dev/null
@@ -159,7 +166,7 @@ measure "remote: second host start (docker run -> docker info over ssh)" "sh tes
 	"sh tests/remote/host.sh up $REMOTE $REMOTE_PORT $REMOTE_DIR" >/dev/null
 pulumi stack init "$RSTACK" >/dev/null
 $RPULUMI config set baseImage nerdctl-dind/base:bookworm
-$RPULUMI config set provider ndind
+$RPULUMI config set plugins ndind
 $RPULUMI config set dockerHost "ssh://root@127.0.0.1:$REMOTE_PORT"
 $RPULUMI config set --type string --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"
 rfresh="$RPULUMI destroy --yes --skip-preview; $RDOCKER rmi nerdctl-dind:$RSTACK; docker exec $REMOTE rm -rf /var/lib/nerdctl-dind/$RSTACK"
@@ -248,19 +255,24 @@ pulumi_plain="not installed here"
 	echo
 	echo "| ratio or size | value | target |"
 	echo "|---|---:|---|"
+	echo "| no-change make preview / empty program's preview | $(ratio "$(median "make preview, no change")" "$empty") | <= 1.5 |"
+	echo "| no-change make up / empty program's preview | $(ratio "$(median "make up, no change")" "$empty") | <= 1.5 |"
+	echo "| no-change pulumi preview (no make) / empty program's preview | $(ratio "$(median "pulumi preview, no change (no make)")" "$empty") | |"
 	echo "| warm no-change up / no-change preview (ndind) | $(ratio "$warm" "$preview") | < 2 |"
 	echo "| wrapper start -> containerd serving (median, s) | $start | < 2 |"
-	echo "| Pulumi cycle (ndind) / plain script cycle | $(ratio "$pulumi_cycle" "$plain_cycle") | < 2 |"
+	echo "| Pulumi cycle (ndind) / plain script cycle | $(ratio "$pulumi_cycle" "$plain_cycle") | <= 1.5 |"
 	echo "| Pulumi cycle (pulumi) / plain script cycle | $pulumi_plain | |"
 	echo "| Pulumi floor (empty program) / plain script cycle | $(ratio "$floor" "$plain_cycle") | |"
 	echo "| remote / local: up, no change | $(ratio "$rwarm" "$warm") | |"
 	echo "| remote / local: destroy | $(ratio "$rdestroy" "$ldestroy") | |"
-	echo "| edit loop (median, s) / its Go build floor (median, s) | $loop / $gofloor = $(ratio "$loop" "$gofloor") | |"
+	echo "| edit loop (median, s) / its Go build floor (median, s) | $loop / $gofloor = $(ratio "$loop" "$gofloor") | <= 2 |"
 	echo "| inner container kept running through the edit loop | $kept | yes |"
 	echo "| registry pull into a stack / docker pull on the host (one run each) | $(ratio "$stack_pull" "$host_pull") | |"
 	echo "| wrapper image size (MB) | $(echo "$size" | awk '{ printf "%.0f", $1 / 1e6 }') | |"
 	echo "| storage bytes changed by a second up (du delta) | $((after - before)) | ~0 |"
 	echo "| bytes of files rewritten in storage by a second up | $written | ~0 (containerd's metadata db) |"
+	echo
+	cat "$ROWS.breakdown"
 } >"$RESULTS"
 # One bar a figure: the median, with a line from min to max.
 awk -F'|' '
