@@ -91,6 +91,27 @@ stack_file() {
 		"$(awk '$1 == "stackConfigDir:" { print $2 }' "$NDIND_ROOT/Pulumi.yaml")" "${1##*/}"
 }
 
+# throwaway_stack PREFIX: a stack of this checkout for one script's run, in
+# a state of its own ($WORK/state, the passphrase the one make gives): sets
+# STACK (PREFIX-pid), WRAPPER, WORK and PULUMI (the CLI on that stack).
+# remove_throwaway_stack [IMAGE...] takes it all down again, with the images
+# named; scripts call it from their EXIT trap.
+throwaway_stack() {
+	STACK=$1-$$
+	WRAPPER=nerdctl-dind-$STACK
+	WORK=$(mktemp -d)
+	mkdir -p "$WORK/state"
+	export PULUMI_BACKEND_URL=file://$WORK/state
+	PULUMI="pulumi --non-interactive --stack $STACK"
+}
+remove_throwaway_stack() {
+	log "removing the throwaway stack $STACK"
+	$PULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
+	docker rm -f "$WRAPPER" >/dev/null 2>&1 || :
+	docker rmi "nerdctl-dind:$STACK" "$@" >/dev/null 2>&1 || :
+	rm -rf "$NDIND_ROOT/lib/${STACK:?}" "$(stack_file "$STACK")" "$WORK"
+}
+
 # The per-user passphrase make gives Pulumi when the user set none (the
 # Makefile names the same path); toolchain/passphrase.sh makes it.
 NDIND_PASSPHRASE_FILE=${XDG_CONFIG_HOME:-$HOME/.config}/nerdctl-dind/passphrase

@@ -44,21 +44,11 @@ case_title() {
 BUILDS=${REPRO_BUILDS:-1.5.0 1.5.0-patched 2.1.3}
 for b in $BUILDS; do build_settings "$b" >/dev/null; done
 
-STACK=repro-table-$$
-WRAPPER=nerdctl-dind-$STACK
-WORK=$(mktemp -d)
-export PULUMI_BACKEND_URL=file://$WORK/state
-PULUMI="pulumi --non-interactive --stack $STACK"
-cleanup() {
-	log "removing the throwaway stack $STACK"
-	$PULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
-	docker rm -f "$WRAPPER" >/dev/null 2>&1 || :
-	docker rmi "nerdctl-dind:$STACK" >/dev/null 2>&1 || :
-	rm -rf "lib/$STACK" "Pulumi.$STACK.yaml" "$WORK"
-}
+throwaway_stack repro-table
+cleanup() { remove_throwaway_stack; }
 trap cleanup EXIT
 
-mkdir -p "$WORK/state" "$WORK/results"
+mkdir -p "$WORK/results"
 pulumi stack init "$STACK" >/dev/null
 $PULUMI config set baseImage nerdctl-dind/base:bookworm
 $PULUMI config set plugins "${PROVIDER:-ndind}"

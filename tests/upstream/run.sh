@@ -43,19 +43,8 @@ case ${ver#v} in
 *) die "nerdctl ${ver#v}: its integration tests need github.com/containerd/nerdctl/mod/tigron, which its module zip leaves out and the Go module proxy refuses (403 for its versions, tags and commits); make test-upstream builds those of nerdctl 1.x only" ;;
 esac
 
-STACK=upstream-$$
-WRAPPER=nerdctl-dind-$STACK
-WORK=$(mktemp -d)
-# A state of its own, removed at the end; the passphrase is the one make gives.
-export PULUMI_BACKEND_URL=file://$WORK/state
-PULUMI="pulumi --non-interactive --stack $STACK"
-cleanup() {
-	log "removing the throwaway stack $STACK"
-	$PULUMI destroy --yes --skip-preview >/dev/null 2>&1 || :
-	docker rm -f "$WRAPPER" >/dev/null 2>&1 || :
-	docker rmi "nerdctl-dind:$STACK" ndind-standin/nginx:$$ ndind-standin/alpine:$$ >/dev/null 2>&1 || :
-	rm -rf "lib/$STACK" "$(stack_file "$STACK")" "$WORK"
-}
+throwaway_stack upstream
+cleanup() { remove_throwaway_stack "ndind-standin/nginx:$$" "ndind-standin/alpine:$$"; }
 trap cleanup EXIT
 
 # 1. The test binary, from the tree the bundle is built from, as upstream's
@@ -72,7 +61,6 @@ fi
 log "test binary: $bin ($tag)"
 
 # 2. The throwaway stack.
-mkdir -p "$WORK/state"
 pulumi stack init "$STACK" >/dev/null
 $PULUMI config set baseImage nerdctl-dind/base:bookworm
 $PULUMI config set plugins "${PROVIDER:-ndind}"
@@ -130,10 +118,17 @@ log "running: -test.run '$TESTS'${SKIP:+ -test.skip '$SKIP'}"
 [ -z "$SKIP" ] || printf '%s\n' "$skip_reasons" | sed 's/^/  excluded: /'
 out=${UPSTREAM_LOG:-$NDIND_ROOT/tests/upstream/last-run${PATCHES:+-$PATCHES}.log}
 rc=0
+# A test that fails runs once more: on a loaded machine some lose a
+# short-lived container's output (seen: TestRunContainerWithMACAddress got ""
+# while a qemu guest loaded the machine; alone it passed). Both runs
+# stay in the log and the summary names the test flaky; a second failure fails.
 in_wrapper sh -c 'cd /tmp/upstream
 	nerdctl.test -test.list "$1" | grep "^Test" | { [ -z "$2" ] && cat || grep -Ev "$2"; } >/tmp/tests.list
 	rc=0
 	while read -r t; do
+		sh /tmp/standins.sh
+		nerdctl.test -test.target=nerdctl -test.v -test.timeout=10m -test.run "^$t\$" </dev/null && continue
+		echo "=== RETRY $t"
 		sh /tmp/standins.sh
 		nerdctl.test -test.target=nerdctl -test.v -test.timeout=10m -test.run "^$t\$" </dev/null || rc=1
 	done </tmp/tests.list
@@ -143,18 +138,21 @@ in_wrapper sh -c 'cd /tmp/upstream
 for result in PASS FAIL SKIP; do
 	sed -n "s/^--- $result: \([^ ]*\) .*/\1/p" "$out" | sort -u >"$WORK/$result"
 done
+# Failed, then passed when run again: flaky, not failed.
+comm -12 "$WORK/FAIL" "$WORK/PASS" >"$WORK/FLAKY"
+comm -23 "$WORK/FAIL" "$WORK/PASS" >"$WORK/FAIL.left" && mv "$WORK/FAIL.left" "$WORK/FAIL"
 log "nerdctl integration tests, $( [ "$patched" = true ] && echo "patched ($tag)" || echo "unpatched" ) build; full log: $out"
-for result in PASS FAIL SKIP; do
+for result in PASS FLAKY FAIL SKIP; do
 	[ -s "$WORK/$result" ] || continue
 	echo "$result:"
 	sed 's/^/  /' "$WORK/$result"
 done
-passed=$(wc -l <"$WORK/PASS") failed=$(wc -l <"$WORK/FAIL") skipped=$(wc -l <"$WORK/SKIP")
+passed=$(wc -l <"$WORK/PASS") failed=$(wc -l <"$WORK/FAIL") skipped=$(wc -l <"$WORK/SKIP") flaky=$(wc -l <"$WORK/FLAKY")
 [ $((passed + failed + skipped)) -gt 0 ] || { tail -n 20 "$out" >&2; die "no test ran (exit $rc)"; }
 # A crash or timeout that left no "--- FAIL" line still fails the run.
 [ "$rc" = 0 ] || [ "$failed" -gt 0 ] || { tail -n 20 "$out" >&2; failed=$((failed + 1)); echo "the test binary exited $rc without a FAIL line"; }
 # Skips are findings: each with the reason it gave; one that passed in the
 # reference list fails the run.
 sh "$here/skips.sh" "$out" "$here/reference-pass.txt" || failed=$((failed + 1))
-echo "upstream: $passed passed, $failed failed, $skipped skipped"
+echo "upstream: $passed passed ($flaky of them on a second run), $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
