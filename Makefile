@@ -44,12 +44,16 @@ help: ## this list
 	@echo "make VERB [STACK=name]   (STACK defaults to dev)"
 	@awk -F':.*## ' '/^[a-z][a-z0-9-]*:.*## / { printf "  make %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
+# TypeScript's own formatter (tools/format.ts): indentation and spacing.
+format: ## format the TypeScript files (make lint checks it)
+	@npx ts-node -T tools/format.ts --write
+
 # Checks without running anything (tools/lint.sh): shell syntax and
-# shellcheck, TypeScript types, gofmt and go vet.
-lint: ## shell syntax, shellcheck, TypeScript types, gofmt and go vet; runs nothing
+# shellcheck, TypeScript types and format, gofmt and go vet, file sizes.
+lint: ## shell syntax, shellcheck, TypeScript types and format, gofmt, go vet, file sizes; runs nothing
 	@sh tools/lint.sh
 
-.PHONY: help lint settings load registry registry-stop toolchain plugins stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
+.PHONY: help format lint settings load registry registry-stop toolchain plugins stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
 
 # Pulumi.yaml's config block and the README's settings table, from the one
 # declaration of every setting (a unit test fails when they differ).

@@ -1,6 +1,7 @@
 #!/bin/sh
 # make lint: checks that run nothing. Shell syntax (sh -n) and shellcheck on
-# every committed script, TypeScript types (tsc, strict), Go formatting and
+# every committed script, TypeScript types (tsc, strict) and formatting
+# (tools/format.ts, make format), Go formatting and
 # go vet on our plugin, and no source file past 300 lines unless
 # tools/long-files.txt says why one job needs it. shellcheck comes from
 # Debian when the machine lacks it.
@@ -24,6 +25,7 @@ shellcheck -S warning -x $scripts
 log "shellcheck: clean"
 npx tsc --noEmit -p .
 log "tsc: clean"
+npx ts-node -T tools/format.ts --check
 cd provider
 unformatted=$(gofmt -l .)
 [ -z "$unformatted" ] || die "gofmt: not formatted: $unformatted (gofmt -w provider/)"

@@ -97,7 +97,7 @@ function checkPlugins(value: string, key: string, problems: string[]): PluginSet
     if ((PLUGIN_SETS as readonly string[]).includes(value)) return value as PluginSet;
     problems.push(value === ""
         ? `${key} is not set: run \`make stack STACK=<name>\` (it picks pulumi where the docker and command plugins are installed, ndind otherwise), ` +
-          `or set it: pulumi config set plugins pulumi|ndind`
+        `or set it: pulumi config set plugins pulumi|ndind`
         : `${key} is "${value}": give one of ${PLUGIN_SETS.join(", ")}`);
     return "ndind";
 }

@@ -80,7 +80,7 @@ export function missingPlugins(kind: string): string[] {
         .map(([name, version]) => kind === "ndind"
             ? `resource plugin ${name} ${version} is not installed in ${home} (run make toolchain)`
             : `resource plugin ${name} ${version} is not installed in ${home}: PROVIDER=pulumi needs it ` +
-              `(pulumi plugin install resource ${name} ${version}; without internet, build it from the provider's public sources and install it with --file)`);
+            `(pulumi plugin install resource ${name} ${version}; without internet, build it from the provider's public sources and install it with --file)`);
 }
 
 /** A stack's config file, where Pulumi.yaml's stackConfigDir puts it. */

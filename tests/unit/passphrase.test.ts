@@ -46,7 +46,7 @@ describe("the passphrase make gives Pulumi", function () {
         delete base.MAKEFLAGS;
         const r = spawnSync("make", ["-s", "--no-print-directory", "-f", "Makefile", "--eval",
             'passphrase-probe: ; @echo "$${PULUMI_CONFIG_PASSPHRASE-unset}|$${PULUMI_CONFIG_PASSPHRASE_FILE-unset}"', "passphrase-probe"],
-        { cwd: ROOT, env: { ...base, ...env }, encoding: "utf8" });
+            { cwd: ROOT, env: { ...base, ...env }, encoding: "utf8" });
         assert.strictEqual(r.status, 0, r.stderr);
         return r.stdout.trim();
     }

@@ -201,11 +201,17 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
     });
 
     it("a stack made before the settings stays on the implementation and the base its state holds", () => {
-        f = new Fake({ plugins: REAL, images: ["alpine:3.23"], stacks: { dev: { state: [
-            { type: "pulumi:pulumi:Stack" }, { type: "nerdctl-dind:index:Wrapper" },
-            { type: "ndind:index:Image", inputs: { buildArgs: { BASE_IMAGE: BOOKWORM, BUNDLE: "k" } } },
-            { type: "ndind:index:Container" },
-        ] } } });
+        f = new Fake({
+            plugins: REAL, images: ["alpine:3.23"], stacks: {
+                dev: {
+                    state: [
+                        { type: "pulumi:pulumi:Stack" }, { type: "nerdctl-dind:index:Wrapper" },
+                        { type: "ndind:index:Image", inputs: { buildArgs: { BASE_IMAGE: BOOKWORM, BUNDLE: "k" } } },
+                        { type: "ndind:index:Container" },
+                    ]
+                }
+            }
+        });
         const r = f.stack("dev");
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /stack dev: plugins = ndind \(chosen now: its state already holds resources of the ndind implementation\)/);
@@ -214,9 +220,15 @@ describe("toolchain/stack.sh: a stack's provider and base image", function () {
     });
 
     it("a stack built on the former default alpine:3.18 keeps it, with no pull", () => {
-        f = new Fake({ stacks: { old: { state: [
-            { type: "docker:index/image:Image", inputs: { build: { args: { BASE_IMAGE: "alpine:3.18", BUNDLE: "k" } } } },
-        ] } } });
+        f = new Fake({
+            stacks: {
+                old: {
+                    state: [
+                        { type: "docker:index/image:Image", inputs: { build: { args: { BASE_IMAGE: "alpine:3.18", BUNDLE: "k" } } } },
+                    ]
+                }
+            }
+        });
         const r = f.stack("old");
         assert.strictEqual(r.code, 0, r.out);
         assert.match(r.out, /stack old: baseImage = alpine:3\.18 \(chosen now: the base its image was built on\)/);

@@ -274,7 +274,7 @@ function runGo(args: string[]): string {
         const e = err as { stdout?: string; stderr?: string; message?: string };
         throw new Error(
             `"${goBinary()} ${args.join(" ")}" failed: ${e.message ?? String(err)}\n` +
-                `stdout: ${e.stdout ?? ""}\nstderr: ${e.stderr ?? ""}`,
+            `stdout: ${e.stdout ?? ""}\nstderr: ${e.stderr ?? ""}`,
         );
     }
 }
