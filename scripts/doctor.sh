@@ -15,6 +15,7 @@ NDIND_SCRIPTS=$(dirname "$SELF") # /scripts in the wrapper, scripts/ on the host
 . "$NDIND_SCRIPTS/doctor-kernel.sh"
 . "$NDIND_SCRIPTS/doctor-features.sh"
 . "$NDIND_SCRIPTS/doctor-iptables.sh"
+. "$NDIND_SCRIPTS/doctor-modules.sh"
 # A new check: scripts/doctor-NAME.sh defining check_NAME, sourced here and
 # called in report_host's list below.
 
@@ -83,6 +84,7 @@ report_host() {
 	check_caps
 	check_features
 	check_iptables
+	check_modules
 	check_storage
 	log "summary: $n_ok OK, $n_warn WARN, $n_fail FAIL"
 	[ "$n_fail" = 0 ]

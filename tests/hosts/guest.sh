@@ -190,6 +190,12 @@ up() {
 	done
 	booted=$(since "$t0")
 	until "$DIR/bin/ssh" -p "$PORT" root@127.0.0.1 docker info >/dev/null 2>&1; do
+		# systemd gives up on dockerd after its third failed start (e.g. a
+		# module it needs is blacklisted): no use waiting out the limit.
+		if [ "$("$DIR/bin/ssh" -p "$PORT" root@127.0.0.1 systemctl is-failed docker 2>/dev/null)" = failed ]; then
+			die "guest $profile: dockerd failed to start: $("$DIR/bin/ssh" -p "$PORT" root@127.0.0.1 journalctl -u docker -o cat 2>/dev/null |
+				grep -E 'level=(error|fatal)|failed to start daemon' | tail -n 1)"
+		fi
 		[ "$(date +%s)" -lt "$end" ] || die "guest $profile: dockerd does not answer within $BOOT_LIMIT s; see $DIR/bin/ssh -p $PORT root@127.0.0.1 journalctl -u docker"
 		sleep 1
 	done
