@@ -11,16 +11,32 @@
 # The list, in one place: MODULE BACKEND FEATURE. BACKEND is the iptables
 # backend whose life loaded it (legacy, nft), or both.
 NEEDED_MODULES='
-overlay both containerd'"'"'s overlayfs snapshotter: every image and container
+overlay both containerd'"'"'s overlayfs snapshotter (and dockerd'"'"'s default driver)
 bridge both nerdctl0 and every CNI network (bridge plugin)
+stp both the bridge module (a dependency)
+llc both the bridge module (a dependency)
 veth both the link of every container with a network
 nf_conntrack both published ports and masquerading (conntrack, NAT)
 nf_nat both published ports (DNAT) and masquerading
+nf_defrag_ipv4 both conntrack, so published ports and masquerading
+nf_defrag_ipv6 both conntrack, so published ports and masquerading
+x_tables both every iptables rule
+nfnetlink both iptables-nft: every rule on the nft backend (and dockerd'"'"'s)
+nf_tables both iptables-nft: every rule on the nft backend (and dockerd'"'"'s)
+libcrc32c both nf_tables and conntrack (a dependency)
+nft_chain_nat both the nat table on the nft backend (and dockerd'"'"'s)
+nft_compat both the xt matches of CNI rules on the nft backend
+xt_MASQUERADE both masquerading of inner containers'"'"' traffic (-j MASQUERADE)
+xt_addrtype both published ports (-m addrtype --dst-type LOCAL)
+xt_conntrack both replies to inner containers (-m conntrack, firewall plugin)
+xt_comment both every inner container on a network (-m comment in CNI rules)
+xt_mark both every inner container on a network (-j MARK / -m mark, portmap)
+xt_multiport both every inner container with a published port (-m multiport)
+xt_nat both published ports (-j DNAT)
 ip_tables legacy iptables-legacy: every CNI rule (the legacy backend)
 iptable_nat legacy published ports and masquerading on the legacy backend
 iptable_filter legacy the firewall plugin'"'"'s FORWARD rules on the legacy backend
-nf_tables nft iptables-nft: every CNI rule (the nft backend)
-nft_chain_nat nft published ports and masquerading on the nft backend
+xt_tcpudp legacy published ports on the legacy backend (-p tcp -m tcp)
 '
 
 # The state of module $1: loaded, builtin, blacklisted (module_blacklist=
