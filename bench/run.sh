@@ -3,7 +3,7 @@
 # BENCH_RUNS times (default 5) and printed as min / median / max seconds;
 # ratios compare figures measured in this same run. Writes bench/results.md.
 # The stack's own cycle (first up, previews, ups, up + destroy) is measured on
-# each implementation of the seam (the stack setting provider), the pulumi one
+# each implementation of the seam (the stack setting plugins), the pulumi one
 # only where its plugins are installed in $PULUMI_HOME; the rest on ndind.
 # The daily loop at its floor (bench/loop.sh): no-change make preview and
 # make up against an empty program's preview, alternated, and where their
@@ -238,7 +238,7 @@ pulumi_plain="not installed here"
 	echo
 	echo "![medians, with min-max lines](results.svg)"
 	echo
-	echo "The stack's cycle on each implementation of the seam (stack setting \`provider\`), median (min-max):"
+	echo "The stack's cycle on each implementation of the seam (stack setting \`plugins\`), median (min-max):"
 	echo
 	echo "| figure | ndind | pulumi | ndind / pulumi | plain docker script |"
 	echo "|---|---:|---:|---:|---:|"
