@@ -15,6 +15,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
+. "$here/lib.sh"
 cd "$NDIND_ROOT"
 
 STACK=${1:?usage: loop.sh STACK ROWS BREAKDOWN}
@@ -24,7 +25,6 @@ RUNS=${BENCH_RUNS:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-now() { date +%s.%N; }
 
 # The empty program: one stack, up once, in a folder of its own.
 empty=$work/empty
@@ -58,7 +58,7 @@ while [ $i -lt "$RUNS" ]; do
 		n=$((n + 1))
 		t0=$(now)
 		sh -c "$cmd" >"$work/out" 2>&1 </dev/null || { cat "$work/out" >&2; die "loop: '$cmd' failed"; }
-		echo "$(now) $t0" | awk '{ printf "%.3f\n", $1 - $2 }' >>"$work/samples.$n"
+		since "$t0" >>"$work/samples.$n"
 		case $name in
 		*", no change"*)
 			if ! grep -Eq '^ +[0-9]+ unchanged$' "$work/out" || grep -Eq '^ +[0-9]+ (to )?(create|update|replace|delete)' "$work/out"; then
@@ -73,11 +73,8 @@ done
 n=0
 while IFS='|' read -r name cmd; do
 	n=$((n + 1))
-	sort -n "$work/samples.$n" | awk -v name="$name" '
-		{ v[NR] = $1 }
-		END { printf "%s|%.2f|%.2f|%.2f\n", name, v[1], v[int((NR + 1) / 2)], v[NR] }' >>"$ROWS"
+	add_row "$name" <"$work/samples.$n"
 done <"$work/figures"
-median() { awk -F'|' -v n="$1" '$1 == n { print $3 }' "$ROWS" | tail -n 1; }
 
 # Processes: docker and go shims in front of the PATH log every call.
 mkdir "$work/shims"

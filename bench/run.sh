@@ -12,6 +12,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
+. "$here/lib.sh"
 cd "$NDIND_ROOT"
 
 RUNS=${BENCH_RUNS:-5}
@@ -36,9 +37,6 @@ RSTACK=$PREFIX-remote-$$
 RPULUMI="env PATH=$REMOTE_DIR/bin:$PATH pulumi --non-interactive --stack $RSTACK"
 RDOCKER="env PATH=$REMOTE_DIR/bin:$PATH DOCKER_HOST=ssh://root@127.0.0.1:$REMOTE_PORT docker"
 
-now() { date +%s.%N; }
-since() { echo "$(now) $1" | awk '{ printf "%.3f\n", $1 - $2 }'; }
-
 # NAME SETUP COMMAND: runs SETUP (untimed) then times COMMAND, RUNS times;
 # appends "NAME min median max" to ROWS and echoes the median.
 measure() {
@@ -52,13 +50,9 @@ measure() {
 		since "$t0" >>"$ROWS.samples"
 		i=$((i + 1))
 	done
-	sort -n "$ROWS.samples" | awk -v name="$name" '
-		{ v[NR] = $1 }
-		END { printf "%s|%.2f|%.2f|%.2f\n", name, v[1], v[int((NR + 1) / 2)], v[NR] }' >>"$ROWS"
+	add_row "$name" <"$ROWS.samples"
 	median "$name"
 }
-
-median() { awk -F'|' -v n="$1" '$1 == n { print $3 }' "$ROWS"; }
 
 # Probes, polled with no sleeps, given up after a minute.
 poll() { echo "timeout 60 sh -c 'until docker exec $WRAPPER $1 >/dev/null 2>&1; do :; done'"; }
