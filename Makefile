@@ -78,8 +78,13 @@ plugins: toolchain ## ask again whether the real docker and command plugins can 
 stack: toolchain ## select or create STACK, choosing its plugins and base image once
 	@sh toolchain/stamp.sh stack $(STACK) -- sh toolchain/stack.sh $(STACK)
 
-up: stack ## bring STACK up: bundle, image, storage, wrapper, prepare, verify
-	$(PULUMI) up --yes --skip-preview
+# With nerdctl/src, its Go build starts first, beside make stack and Pulumi's
+# start (nerdctl/early-build.sh); up ends when that build has.
+up: early-build stack ## bring STACK up: bundle, image, storage, wrapper, prepare, verify
+	@$(PULUMI) up --yes --skip-preview; rc=$$?; sh nerdctl/early-build.sh --wait; exit $$rc
+
+early-build:
+	@sh nerdctl/early-build.sh $(STACK) &
 
 preview: stack ## what a settings change would do (pulumi preview --diff)
 	$(PULUMI) preview --diff

@@ -28,9 +28,7 @@ export class Bundle extends pulumi.ComponentResource {
         const { versions, nerdctlPatches, buildkit } = ctx.settings;
         const environment = bundleEnv(versions, nerdctlPatches, buildkit);
         const script = path.join(ctx.projectRoot, "nerdctl", "build.sh");
-        const ask = (flag: string) => askBuildScript(script, flag, environment);
-        this.key = ask("--key");
-        this.dirKey = ask("--dir-key");
+        [this.key, this.dirKey] = askBuildScript(script, environment);
         this.fromSource = this.key !== this.dirKey;
         this.nerdctlBuild = describeNerdctl(ctx.projectRoot, versions.nerdctl, nerdctlPatches, this.key, this.fromSource);
         this.build = ctx.plugins.command(`${name}-build`, {
@@ -44,20 +42,22 @@ export class Bundle extends pulumi.ComponentResource {
 }
 
 /**
- * build.sh --key / --dir-key, run at preview. Its ERROR (a release the module
- * proxy refuses, naming the setting) fails the preview as a settings problem;
- * its warnings (the proxy could not be asked) become Pulumi warnings.
+ * build.sh --keys (the key, then the folder's), run at preview. Its ERROR (a
+ * release the module proxy refuses, naming the setting) fails the preview as
+ * a settings problem; its warnings (the proxy could not be asked) become
+ * Pulumi warnings.
  */
-function askBuildScript(script: string, flag: string, environment: Record<string, string>): string {
-    const r = spawnSync("sh", [script, flag], { env: { ...process.env, ...environment }, encoding: "utf8" });
+function askBuildScript(script: string, environment: Record<string, string>): [string, string] {
+    const r = spawnSync("sh", [script, "--keys"], { env: { ...process.env, ...environment }, encoding: "utf8" });
     const stderr = r.stderr ?? "";
     for (const line of stderr.split("\n").filter((l) => l.includes("WARNING: "))) {
         pulumi.log.warn(line.slice(line.indexOf("WARNING: ") + 9));
     }
-    if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
+    const keys = (r.stdout ?? "").trim().split("\n");
+    if (r.status === 0 && keys.length === 2 && keys.every((k) => k !== "")) return [keys[0], keys[1]];
     const at = stderr.indexOf("ERROR: ");
     const why = at >= 0 ? stderr.slice(at + 7).trim() : `${stderr.trim() || r.error?.message || ""} (exit ${r.status})`;
-    throw new SettingsError([`nerdctl/build.sh ${flag}: ${why}`]);
+    throw new SettingsError([`nerdctl/build.sh --keys: ${why}`]);
 }
 
 /** For the nerdctlBuild output: which nerdctl tree the bundle holds. */

@@ -10,13 +10,12 @@ import { engineCommand } from "./commands";
 import { StackContext } from "./context";
 import { HostCommand } from "./plugins/specs";
 
-// Copied beside the old binary, then renamed over it: a nerdctl call that
-// starts meanwhile runs the old one or the new one, never half a file.
-const INSTALL = [
-    `docker cp "$BINARY" "$CONTAINER:/usr/local/bin/.nerdctl.new"`,
-    `docker exec "$CONTAINER" mv -f /usr/local/bin/.nerdctl.new /usr/local/bin/nerdctl`,
-    `echo "nerdctl from nerdctl/src ($KEY) installed in $CONTAINER: $(docker exec "$CONTAINER" nerdctl --version)"`,
-].join(" && ");
+// One docker exec streams the binary beside the old one and renames it over
+// it: a nerdctl call that starts meanwhile runs the old one or the new one,
+// never half a file. Streamed, it reaches a remote engine's wrapper too.
+const NEW = "/usr/local/bin/.nerdctl.new";
+const INSTALL = `v=$(docker exec -i "$CONTAINER" sh -c 'cat >${NEW} && chmod 755 ${NEW} && mv -f ${NEW} /usr/local/bin/nerdctl && nerdctl --version' <"$BINARY") && ` +
+    `echo "nerdctl from nerdctl/src ($KEY) installed in $CONTAINER: $v"`;
 
 export class NerdctlFromSource extends pulumi.ComponentResource {
     readonly install: HostCommand;
@@ -24,7 +23,6 @@ export class NerdctlFromSource extends pulumi.ComponentResource {
     constructor(name: string, ctx: StackContext, bundle: Bundle, wrapperId: pulumi.Input<string>, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:NerdctlFromSource", name, {}, opts);
         const key = bundle.key;
-        // docker cp streams the file, so a remote engine's wrapper gets it too.
         this.install = engineCommand(ctx, `${name}-install`, {
             create: INSTALL,
             environment: {

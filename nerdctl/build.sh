@@ -9,7 +9,10 @@
 # asked whether it serves each release, and nerdctl's module is fetched for
 # its Dockerfile's pins); with
 # --dir-key the name of its folder in nerdctl/out/, which is the KEY except
-# for a bundle built from nerdctl/src: one folder, whatever its content hash.
+# for a bundle built from nerdctl/src: one folder, whatever its content hash;
+# with --keys both, KEY first, one a line (the program's one call at preview).
+# With --nerdctl-only it builds the nerdctl component alone (make up starts
+# that for nerdctl/src while Pulumi starts; see prebuild.sh).
 #   CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION NERDCTL_VERSION
 #                      default: the Pulumi.yaml config defaults
 #   BUILDKIT_VERSION TINI_VERSION  default: what the nerdctl release's full
@@ -39,6 +42,7 @@ true | false) ;;
 *) die "NDIND_BUILDKIT is '$NDIND_BUILDKIT': give true or false" ;;
 esac
 
+module_cache >/dev/null # asked here, not in each $(...) below
 # Every release the module proxy refuses, named at once (and at preview,
 # which runs --key); answers are cached, so this costs milliseconds.
 problems=
@@ -74,6 +78,7 @@ src-*) DIRKEY=$(echo "$KEY" | sed "s/-${ntag}_/-src_/") nname=nerdctl-$NERDCTL_V
 esac
 [ "${1:-}" = --key ] && { echo "$KEY"; exit 0; }
 [ "${1:-}" = --dir-key ] && { echo "$DIRKEY"; exit 0; }
+[ "${1:-}" = --keys ] && { echo "$KEY" && echo "$DIRKEY"; exit 0; }
 
 # Other pins are the stack's settings; the log says where they differ from
 # the release's own.
@@ -97,6 +102,7 @@ src-*) [ -d "$nsrc/.git" ] || die "tree-to-build.sh gave $nsrc, not a git tree" 
 	;;
 esac
 
+command -v flock >/dev/null || die "flock is missing: install util-linux"
 export GOOS=linux GOARCH=amd64 GOFLAGS="-mod=mod -trimpath -buildvcs=false"
 mkdir -p "$NDIND_CACHE/build" "$NDIND_CACHE/bundle"
 work=$(mktemp -d "$NDIND_CACHE/build/.work.XXXXXX")
@@ -105,12 +111,17 @@ trap 'rm -rf "$work" ${outtmp:+"$outtmp"}' EXIT
 
 # NAME BUILDFN [STAMP]: runs BUILDFN SRC OUT unless $NDIND_CACHE/build/NAME
 # is there (built from STAMP, if given); the result lands atomically, so a
-# killed build leaves nothing.
+# killed build leaves nothing. One build of NAME at a time: a second run
+# (make up's early nerdctl build and the bundle step) waits for the first
+# and then finds its result.
 component() {
 	dest=$NDIND_CACHE/build/$1
+	exec 9>"$NDIND_CACHE/build/.$1.lock"
+	flock 9
 	if [ -f "$dest/.ndind-ready" ] && [ -z "${NDIND_REBUILD:-}" ] &&
 		{ [ -z "${3:-}" ] || grep -qx "stamp=$3" "$dest/.ndind-ready"; }; then
 		say "$1 cached"
+		exec 9>&-
 		return
 	fi
 	say "building $1"
@@ -123,16 +134,18 @@ component() {
 	rm -rf "$dest"
 	mv -T "$tmp" "$dest"
 	say "built $1 in $(($(date +%s) - t0))s"
+	exec 9>&-
 	rebuilt=1
 }
 
 
+# Only the one folder of a nerdctl/src build must say which tree it holds.
+case $ntag in src-*) nstamp=$ntag ;; *) nstamp= ;; esac
+[ "${1:-}" != --nerdctl-only ] || { component "$nname" build_nerdctl "$nstamp" && exit 0; }
 rebuilt=
 component "containerd-$CONTAINERD_VERSION" build_containerd
 component "runc-$RUNC_VERSION" build_runc
 component "cni-plugins-$CNI_PLUGINS_VERSION" build_cni
-# Only the one folder of a nerdctl/src build must say which tree it holds.
-case $ntag in src-*) nstamp=$ntag ;; *) nstamp= ;; esac
 component "$nname" build_nerdctl "$nstamp"
 component "tini-$TINI_VERSION" build_tini
 [ "${NDIND_BUILDKIT:-true}" = false ] || component "buildkit-$BUILDKIT_VERSION" build_buildkit

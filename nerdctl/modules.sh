@@ -53,6 +53,9 @@ module_problem() {
 		echo "$(module_setting "$1") is $2: the Go module proxy ($(go env GOPROXY)) refused $m@v$2: $(cat "$f"); pick a release it serves (go list -m -versions $m lists the ones it knows)"
 		return 0
 	fi
+	# Go's own record of a release it fetched, which go list would read, read
+	# without starting Go (five releases a preview, about 10 ms each).
+	[ ! -f "$(module_cache)/cache/download/$m/@v/v$2.info" ] || return 0
 	if err=$(cd / && GOFLAGS=-mod=mod timeout "${NDIND_PROXY_TIMEOUT:-60}" go list -m -json "$m@v$2" 2>&1 >/dev/null); then
 		return 0
 	fi
@@ -78,8 +81,23 @@ module_json() {
 	printf '%s\n' "$json"
 }
 
-# COMPONENT VERSION: the read-only module source of that release.
+# Go's module cache, asked of Go once per script (exported, so once for the
+# scripts it runs too). Module paths are the lower-case ones of module_path,
+# which the cache spells as they are.
+module_cache() {
+	[ -n "${GOMODCACHE:-}" ] || { GOMODCACHE=$(go env GOMODCACHE) && export GOMODCACHE; }
+	echo "$GOMODCACHE"
+}
+
+# COMPONENT VERSION: the read-only module source of that release: its folder
+# in the module cache when Go finished extracting it (no .partial beside
+# it), else from go mod download.
 module_dir() {
+	dir=$(module_cache)/$(module_path "$1" "$2")@v$2
+	if [ -d "$dir" ] && [ ! -e "$dir.partial" ]; then
+		echo "$dir"
+		return
+	fi
 	json=$(module_json "$1" "$2")
 	dir=$(json_field "$json" Dir)
 	[ -d "$dir" ] || die "no module directory in: $json"

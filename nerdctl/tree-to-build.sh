@@ -6,7 +6,8 @@
 # series is built as released). Logs go to stderr.
 #   NERDCTL_VERSION   default: Pulumi.yaml nerdctlVersion
 #   NERDCTL_PATCHES   "none" leaves the tree unpatched (and ignores nerdctl/src)
-#   NDIND_NERDCTL_SRC the editable tree, default nerdctl/src
+#   NDIND_NERDCTL_SRC the editable tree, default nerdctl/src; "none": the
+#                     release even where nerdctl/src is (make toolchain)
 # With --tag it only prints the tree's name: sha12 of the patch series,
 # "unpatched", or "src-" + sha12 of nerdctl/src's content.
 set -eu
@@ -23,7 +24,7 @@ mode=${1:-}
 # The editable tree is named by HEAD, the diff against it and every untracked
 # file (cheap: git hashes only what changed), so any edit gives a new name.
 src=${NDIND_NERDCTL_SRC:-$NDIND_ROOT/nerdctl/src}
-if [ "${NERDCTL_PATCHES:-}" != none ] && [ -d "$src/.git" ]; then
+if [ "${NERDCTL_PATCHES:-}" != none ] && [ "$src" != none ] && [ -d "$src/.git" ]; then
 	base=$(cat "$src/.git/ndind-base" 2>/dev/null) || die "$src has no .git/ndind-base: make it with make nerdctl-src"
 	[ "${base%% *}" = "$ver" ] ||
 		die "$src holds nerdctl ${base%% *}, the setting asks for $ver: write its patches back (make nerdctl-patches) and remove it, or set nerdctlVersion ${base%% *}"

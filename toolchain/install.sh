@@ -31,5 +31,7 @@ step "ndind provider" sh toolchain/provider.sh
 step "docker and command plugins" sh toolchain/plugins.sh
 step "offline images" sh toolchain/base-image.sh
 step "registry images" sh toolchain/registry-image.sh
-step "container bundle" sh nerdctl/build.sh >/dev/null
+# The release's bundle, even where nerdctl/src is: an edited tree is built by
+# the stack's up (its bundle step), not before every verb.
+step "container bundle" env NDIND_NERDCTL_SRC=none sh nerdctl/build.sh >/dev/null
 log "toolchain ready in $(($(date +%s) - start)) s"

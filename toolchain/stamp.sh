@@ -47,7 +47,12 @@ toolchain_fingerprint() {
 	contents "$NDIND_CACHE/pulumi/use" "$NDIND_CACHE/provider/installed" "$PLUGINS_STATE"
 	files node_modules/.package-lock.json "${PULUMI_CONFIG_PASSPHRASE_FILE:-$NDIND_PASSPHRASE_FILE}" \
 		"$PULUMI_HOME_DIR/plugins/resource-ndind-v$(cat provider/VERSION)/pulumi-resource-ndind" \
-		"$NDIND_CACHE"/images/*.tar nerdctl/out/* .state
+		"$NDIND_CACHE"/images/*.tar .state
+	# The bundles, but for nerdctl/src's, which each up after an edit rebuilds
+	# (make toolchain does not build it).
+	for d in nerdctl/out/*; do
+		case $d in *-src_*) ;; *) files "$d" ;; esac
+	done
 	IFS=:
 	for dir in $PATH; do
 		[ ! -x "$dir/pulumi" ] || files "$dir/pulumi"

@@ -132,7 +132,8 @@ for (const kind of PLUGIN_SETS) describe(`environment graph, provider ${kind}`, 
             const key = (install.inputs.triggers as string[])[0];
             assert.match(bundleArg, /_nerdctl-1\.5\.0-src_tini-/);
             assert.match(key, /_nerdctl-1\.5\.0-src-[0-9a-f]{12}_tini-/);
-            assert.match(String(install.inputs.create), /docker cp .* && docker exec "\$CONTAINER" mv -f /);
+            // Streamed beside the old binary and renamed over it, in one docker exec.
+            assert.match(String(install.inputs.create), /docker exec -i "\$CONTAINER" sh -c 'cat >(\S+) && .*mv -f \1 \/usr\/local\/bin\/nerdctl .*<"\$BINARY"/);
             assert.deepStrictEqual((install.inputs.triggers as string[])[1], "env-dev-wrapper-container-id");
 
             fs.appendFileSync(path.join(src, "main.go"), "// one line\n");
