@@ -75,7 +75,7 @@ cleanup() {
 	sh tests/remote/host.sh down "$REMOTE" >/dev/null 2>&1 || :
 	rm -rf "$REMOTE_DIR" "$(stack_file "$RSTACK")"
 	docker rmi "nerdctl-dind:$STACK" "nerdctl-dind:$PSTACK" "nerdctl-dind:$PLAIN" >/dev/null 2>&1 || :
-	rm -rf "$STORAGE" "$NDIND_ROOT/lib/${PSTACK:?}" "$NDIND_ROOT/lib/${PLAIN:?}" "$(stack_file "$STACK")" "$(stack_file "$PSTACK")" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit" "$ROWS.breakdown"
+	rm -rf "$STORAGE" "$NDIND_ROOT/lib/${PSTACK:?}" "$NDIND_ROOT/lib/${PLAIN:?}" "$(stack_file "$STACK")" "$(stack_file "$PSTACK")" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit" "$ROWS.breakdown" "$ROWS.trace" "$ROWS.editphases"
 }
 trap cleanup EXIT
 
@@ -199,6 +199,13 @@ docker exec "$WRAPPER" nerdctl run -d --name bench-keep busybox:ndind sleep 3600
 keep_id=$(docker exec "$WRAPPER" nerdctl inspect -f '{{.ID}}' bench-keep)
 loop=$(measure "edit loop: one-line change in nerdctl/src -> make up -> edited nerdctl answers" "$EDIT" \
 	"make up STACK=$STACK && docker exec $WRAPPER nerdctl --help | grep -q \"(edit \$(cat $ROWS.mark))\"")
+# One traced edit loop, for where it goes: make's own steps are in its
+# first row; the bundle step's Create is its wait for the early build.
+sh -c "$EDIT"
+t0=$(now)
+make up STACK="$STACK" PULUMI="$PULUMI -v=9 --logtostderr --logflow" >/dev/null 2>"$ROWS.trace"
+t1=$(now)
+npx ts-node -T bench/phases.ts "$ROWS.trace" "$t0" "$t1" >"$ROWS.editphases"
 kept=no
 [ "$(docker exec "$WRAPPER" nerdctl inspect -f '{{.ID}} {{.State.Running}}' bench-keep 2>/dev/null)" != "$keep_id true" ] || kept=yes
 gobuild="cd nerdctl/src && CGO_ENABLED=0 GOFLAGS='-mod=mod -trimpath -buildvcs=false' go build -ldflags '-s -w' -o $ROWS.bin ./cmd/nerdctl"
@@ -272,6 +279,12 @@ pulumi_plain="not installed here"
 	echo "| bytes of files rewritten in storage by a second up | $written | ~0 (containerd's metadata db) |"
 	echo
 	cat "$ROWS.breakdown"
+	echo
+	echo "Where one edit loop goes (one traced make up after a one-line change, seconds): make's own steps are in the first row; the Go build runs beside the rows before the bundle step, whose Create is its wait for that build (nerdctl/early-build.sh)."
+	echo
+	echo "| phase | make up after an edit |"
+	echo "|---|---:|"
+	cat "$ROWS.editphases"
 } >"$RESULTS"
 # One bar a figure: the median, with a line from min to max.
 awk -F'|' '

@@ -12,7 +12,7 @@
 # for a bundle built from nerdctl/src: one folder, whatever its content hash;
 # with --keys both, KEY first, one a line (the program's one call at preview).
 # With --nerdctl-only it builds the nerdctl component alone (make up starts
-# that for nerdctl/src while Pulumi starts; see prebuild.sh).
+# that for nerdctl/src while Pulumi starts: early-build.sh).
 #   CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION NERDCTL_VERSION
 #                      default: the Pulumi.yaml config defaults
 #   BUILDKIT_VERSION TINI_VERSION  default: what the nerdctl release's full
