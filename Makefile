@@ -53,7 +53,7 @@ format: ## format the TypeScript files (make lint checks it)
 lint: ## shell syntax, shellcheck, TypeScript types and format, gofmt, go vet, file sizes; runs nothing
 	@sh tools/lint.sh
 
-.PHONY: help format lint settings load registry registry-stop toolchain plugins stack up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
+.PHONY: help format lint settings load registry registry-stop toolchain plugins stack early-build up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
 
 # Pulumi.yaml's config block and the README's settings table, from the one
 # declaration of every setting (a unit test fails when they differ).
