@@ -53,7 +53,7 @@ format: ## format the TypeScript files (make lint checks it)
 lint: ## shell syntax, shellcheck, TypeScript types and format, gofmt, go vet, file sizes; runs nothing
 	@sh tools/lint.sh
 
-.PHONY: help format lint settings load registry registry-stop toolchain plugins stack early-build up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
+.PHONY: help format lint settings trim load registry registry-stop toolchain plugins stack early-build up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
 
 # Pulumi.yaml's config block and the README's settings table, from the one
 # declaration of every setting (a unit test fails when they differ).
@@ -141,6 +141,11 @@ nerdctl-src: ## nerdctl/src: an editable nerdctl tree the bundle is built from
 # Its commits after the base, written back as nerdctl/patches/<version>/NNNN-*.patch.
 nerdctl-patches: ## write nerdctl/src's commits back as the patch series
 	@sh nerdctl/patches.sh
+
+# The image layout's file (storageLayout) gives back to the folder what
+# deleted images left in it, where the folder's filesystem can punch holes.
+trim: ## give back the space deleted images left in the storage image file, and say how much
+	@env $$($(PULUMI) stack output dockerEnv) docker exec "$$($(PULUMI) stack output containerName)" /scripts/storage.sh trim
 
 # The host report, run on this machine against the stack's storage folder.
 doctor: ## host report: what this machine has and lacks

@@ -22,6 +22,8 @@ export const hostReport = env.hostReport;
 /** What verify proved: an inner container started and its published port answered. */
 export const probe = env.probe;
 export const iptablesBackend = env.iptablesBackend;
+/** How the storage folder holds the images (folder, or an image file for shared folders), why, and the sizes. */
+export const storageLayout = env.storageLayout;
 /** The variables that point docker at the stack's engine (empty: the local one); no secrets, only paths. */
 export const dockerEnv = Object.entries(engineEnv(settings.engine.ref)).map(([k, v]) => `${k}=${v}`).join(" ");
 const prefix = dockerEnv ? `${dockerEnv} ` : "";

@@ -32,6 +32,7 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
     readonly hostReport: pulumi.Output<string>;
     readonly probe: pulumi.Output<string>;
     readonly iptablesBackend: pulumi.Output<string>;
+    readonly storageLayout: pulumi.Output<string>;
 
     constructor(name: string, s: Settings, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:NerdctlEnvironment", name, {}, opts);
@@ -67,6 +68,7 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         this.hostReport = report.text;
         this.probe = verify.probe;
         this.iptablesBackend = verify.iptablesBackend;
+        this.storageLayout = verify.storageLayout;
         this.registerOutputs({
             containerName: this.containerName, imageName: this.imageName, imageId: this.imageId,
             storageDir: this.storageDir, imageList: this.imageList,

@@ -1,6 +1,7 @@
 // Runs scripts/verify.sh in the wrapper: fails the update unless containerd
 // serves and an inner container starts with a published port that answers,
-// and turns the probe, the iptables backend and `nerdctl images` into outputs.
+// and turns the probe, the iptables backend, the storage layout and
+// `nerdctl images` into outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { HostCommand } from "./plugins/specs";
 import { execInWrapper } from "./commands";
@@ -19,6 +20,7 @@ export class Verify extends pulumi.ComponentResource {
     readonly imageList: pulumi.Output<ImageEntry[]>;
     readonly probe: pulumi.Output<string>;
     readonly iptablesBackend: pulumi.Output<string>;
+    readonly storageLayout: pulumi.Output<string>;
 
     /** Runs again when any of `triggers` changes: a new wrapper, or images put in. */
     constructor(name: string, ctx: StackContext, triggers: pulumi.Input<unknown>[], opts?: pulumi.ComponentResourceOptions) {
@@ -29,7 +31,11 @@ export class Verify extends pulumi.ComponentResource {
         this.imageList = parsed.apply((p) => p.imageList);
         this.probe = parsed.apply((p) => p.probe);
         this.iptablesBackend = parsed.apply((p) => p.iptablesBackend);
-        this.registerOutputs({ imageTable: this.imageTable, imageList: this.imageList, probe: this.probe, iptablesBackend: this.iptablesBackend });
+        this.storageLayout = parsed.apply((p) => p.storageLayout);
+        this.registerOutputs({
+            imageTable: this.imageTable, imageList: this.imageList, probe: this.probe, iptablesBackend: this.iptablesBackend,
+            storageLayout: this.storageLayout,
+        });
     }
 }
 
@@ -38,6 +44,8 @@ export interface VerifyOutput {
     probe: string;
     /** The iptables backend the wrapper chose: legacy or nft. */
     iptablesBackend: string;
+    /** scripts/storage.sh show: the layout (folder or image), why, and the sizes. */
+    storageLayout: string;
     imageTable: string;
     imageList: ImageEntry[];
 }
@@ -56,6 +64,7 @@ export function parseVerifyOutput(stdout: string): VerifyOutput {
     return {
         probe: (sections.probe ?? "").trim(),
         iptablesBackend: (sections.iptables ?? "").trim(),
+        storageLayout: (sections.storage ?? "").trim(),
         imageTable: (sections.images ?? "").trimEnd(),
         imageList,
     };

@@ -4,6 +4,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { StackContext } from "./context";
+import { CATALOG } from "./settings/catalog";
 import { SHARED_NETWORK } from "./names";
 import { Storage } from "./storage";
 import { ContainerSpec, MountSpec, RunningContainer } from "./plugins/specs";
@@ -29,6 +30,16 @@ export class Wrapper extends pulumi.ComponentResource {
     }
 }
 
+// Read by scripts/storage.sh at every start. Given only when not the
+// default, so that the wrappers of stacks made before the setting stay as
+// they are.
+function storageEnvs(s: StackContext["settings"]): string[] {
+    return [
+        ...(s.storageLayout === "auto" ? [] : [`NDIND_STORAGE_LAYOUT=${s.storageLayout}`]),
+        ...(s.storageImageSize === CATALOG.storageImageSize.default ? [] : [`NDIND_STORAGE_IMAGE_SIZE=${s.storageImageSize}`]),
+    ];
+}
+
 export function containerSpec(ctx: StackContext, imageId: pulumi.Input<string>, storage: Storage): ContainerSpec {
     const s = ctx.settings;
     const bind = (source: string, target: string, readOnly = false): MountSpec => ({ type: "bind", source, target, readOnly });
@@ -39,7 +50,7 @@ export function containerSpec(ctx: StackContext, imageId: pulumi.Input<string>, 
         image: imageId,
         hostname: ctx.container,
         // Read by scripts/entry.sh at every start: a change replaces the wrapper.
-        envs: [`NDIND_IPTABLES=${s.iptablesBackend}`],
+        envs: [`NDIND_IPTABLES=${s.iptablesBackend}`, ...storageEnvs(s)],
         // The shared local registry's network, else the default bridge.
         ...(s.sources.localRegistry ? { networkMode: SHARED_NETWORK } : {}),
         privileged: s.privileged,

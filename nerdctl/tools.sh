@@ -1,9 +1,11 @@
 #!/bin/sh
 # The tools the wrapper's scripts, CNI and nerdctl run that a base image may
 # lack: iptables with both backends (legacy and nft), nft, conntrack, ip and
-# curl. Usage: tools.sh WORK OUT (build.sh's component step); OUT gets a root
+# curl; mke2fs, resize2fs, losetup and fstrim for the image-file storage
+# layout (scripts/storage.sh). Usage: tools.sh WORK OUT (build.sh's component step); OUT gets a root
 # overlay:
-#   usr/local/sbin/xtables-legacy-multi, xtables-nft-multi, nft, conntrack, ip
+#   usr/local/sbin/xtables-legacy-multi, xtables-nft-multi, nft, conntrack, ip,
+#                  mke2fs, resize2fs, losetup, fstrim
 #   usr/local/bin/curl
 #   usr/local/lib/nerdctl-dind/  their shared libraries and their own glibc
 #   usr/local/lib/xtables/       iptables' extensions
@@ -19,7 +21,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
 
-PACKAGES="iptables nftables conntrack iproute2 curl"
+PACKAGES="iptables nftables conntrack iproute2 curl e2fsprogs mount util-linux"
 LIBDIR=/usr/local/lib/nerdctl-dind
 # libxtables looks for extensions in the folder compiled into it, unless
 # XTABLES_LIBDIR is set, and CNI plugins run iptables with an environment of
@@ -85,6 +87,9 @@ install_bin usr/sbin/nft usr/local/sbin/nft
 install_bin usr/sbin/conntrack usr/local/sbin/conntrack
 install_bin bin/ip usr/local/sbin/ip
 install_bin usr/bin/curl usr/local/bin/curl
+for tool in mke2fs resize2fs losetup fstrim; do install_bin "sbin/$tool" "usr/local/sbin/$tool"; done
+# mke2fs knows ext4 only from its configuration file, which Alpine lacks.
+cp "$root/etc/mke2fs.conf" "$out$LIBDIR/mke2fs.conf"
 for ext in "$root$DEBIAN_XTABLES"/*.so; do
 	cp "$ext" "$out$OUR_XTABLES/"
 	copy_needed "$ext"
@@ -107,7 +112,7 @@ grep -q -a "$OUR_XTABLES" "$xt" || die "could not point $xt at $OUR_XTABLES"
 # only in the image).
 run_tool() { "$out$LIBDIR/ld-linux-x86-64.so.2" --library-path "$out$LIBDIR" "$@"; }
 for check in "xtables-legacy-multi iptables -V" "xtables-nft-multi iptables -V" "nft --version" \
-	"conntrack --version" "ip -V" "curl --version"; do
+	"conntrack --version" "ip -V" "curl --version" "mke2fs -V" "resize2fs" "losetup -V" "fstrim -V"; do
 	set -- $check
 	bin=$out/usr/local/sbin/$1
 	[ -e "$bin" ] || bin=$out/usr/local/bin/$1

@@ -212,6 +212,7 @@ share_mounts
 fix_cgroup
 select_iptables
 reset_cni_state
+/scripts/storage.sh mount
 configure_containerd
 wrap_nerdctl
 default_network

@@ -87,6 +87,10 @@ async function stackStatus(name: string, current: boolean): Promise<StackStatus>
     } else if (storageDir) {
         status.storage = `${storageDir}: size unknown (measured by the running wrapper there)`;
     }
+    if (storageDir && ours) {
+        const layout = await runAsync("docker", ["exec", container, "/scripts/storage.sh", "show"], { env, timeoutS: TIMEOUT_S });
+        status.storage += layout.code === 0 ? `; layout ${layout.stdout.trim()}` : "; layout unknown (an older wrapper image: make up)";
+    }
     return status;
 }
 

@@ -63,6 +63,17 @@ export const CATALOG = {
         description: "Absolute folder on the engine's host for the stored images (containerd, nerdctl, BuildKit), one stack per " +
             "folder, kept on destroy; empty: `lib/<stack>` in the project, `/var/lib/nerdctl-dind/<stack>` on a remote engine.",
     },
+    storageLayout: {
+        type: "string", default: "auto",
+        description: "How the storage folder holds the images: `folder` (files in it), `image` (one sparse ext4 image file in it, " +
+            "loop-mounted: for shared folders, virtiofs, 9p, FUSE) or `auto` (the layout already there, else `folder` where overlayfs " +
+            "works on it, `image` where it cannot).",
+    },
+    storageImageSize: {
+        type: "string", default: "64G",
+        description: "Most the image file of the `image` layout can hold (NUMBER[M|G|T]); sparse, it takes only what is stored. " +
+            "A larger value grows it at the next start; it never shrinks.",
+    },
     ports: {
         type: "array", default: [],
         description: "Ports the wrapper publishes, `[HOSTADDR:]HOSTPORT:CONTAINERPORT[/tcp|/udp]`; bound to 127.0.0.1 unless an address is given.",

@@ -6,12 +6,15 @@
 import * as fs from "fs";
 import * as path from "path";
 import { cacheDir, probeEngine, writeTls } from "../engine";
-import { OWNER_FILE, Settings, SettingsError } from "./types";
+import { OWNER_FILE, Settings, SettingsError, STORAGE_IMAGE_FILE, StorageLayout } from "./types";
 
 /** The local files the settings name: the storage folder and the preload tarballs. */
 export function localProblems(s: Settings): string[] {
     const key = (name: string) => `${s.project}:${name}`;
-    const problems = s.engine.remote ? [] : storageProblems(s.storageDir, `${s.project}/${s.stack}`, key("storageDir"));
+    const problems = s.engine.remote ? [] : [
+        ...storageProblems(s.storageDir, `${s.project}/${s.stack}`, key("storageDir")),
+        ...layoutProblems(s.storageDir, s.storageLayout, key("storageLayout")),
+    ];
     s.preload.forEach((file, i) => {
         if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
             problems.push(`${key("preload")}[${i}] is "${file}": no such file; give the path of an image tarball made by docker save or nerdctl save`);
@@ -34,6 +37,27 @@ function storageProblems(dir: string, owner: string, key: string): string[] {
     const ownerFile = path.join(dir, OWNER_FILE);
     const holder = fs.existsSync(ownerFile) ? fs.readFileSync(ownerFile, "utf8").trim() : owner;
     return holder === owner ? [] : [`${key} is "${dir}": that folder holds the images of stack ${holder}; give this stack a folder of its own`];
+}
+
+/**
+ * A layout that would hide the images the folder holds in the other one is
+ * refused (scripts/storage.sh refuses it too, for remote engines): nothing
+ * moves images between the layouts.
+ */
+export function layoutProblems(dir: string, layout: StorageLayout, key: string): string[] {
+    const containerd = path.join(dir, "containerd");
+    const entries = fs.existsSync(containerd) ? fs.readdirSync(containerd) : [];
+    const image = entries.includes(STORAGE_IMAGE_FILE);
+    const folderData = entries.some((e) => e !== STORAGE_IMAGE_FILE && e !== `${STORAGE_IMAGE_FILE}.new`);
+    if (layout === "folder" && image) {
+        return [`${key} is "folder", but ${path.join(containerd, STORAGE_IMAGE_FILE)} holds this stack's images (layout image); ` +
+            `set it to auto or image, or save the images (nerdctl save) and make purge first`];
+    }
+    if (layout === "image" && !image && folderData) {
+        return [`${key} is "image", but ${containerd} holds this stack's images in the folder layout; ` +
+            `set it to auto or folder, or save the images (nerdctl save) and make purge first`];
+    }
+    return [];
 }
 
 /**

@@ -7,6 +7,8 @@ import { ImageSources } from "./image-sources";
 
 export const IPTABLES_BACKENDS = ["auto", "legacy", "nft"] as const;
 export type IptablesBackend = typeof IPTABLES_BACKENDS[number];
+export const STORAGE_LAYOUTS = ["auto", "folder", "image"] as const;
+export type StorageLayout = typeof STORAGE_LAYOUTS[number];
 
 export interface Versions {
     containerd: string;
@@ -34,6 +36,10 @@ export interface Settings {
     /** BuildKit (buildkitd + buildctl) in the bundle, for nerdctl build and compose build. */
     buildkit: boolean;
     storageDir: string;
+    /** How the folder holds the images (scripts/storage.sh chooses for auto at every start). */
+    storageLayout: StorageLayout;
+    /** The image layout's most, as storage.sh reads it: NUMBER[M|G|T]. */
+    storageImageSize: string;
     ports: PortMapping[];
     preload: string[];
     destroyDeletesStorage: boolean;
@@ -47,6 +53,9 @@ export interface Settings {
     /** Host images, registries, proxies and the local registry. */
     sources: ImageSources;
 }
+
+/** The image layout's file, in the folder's containerd/ (scripts/storage.sh names it too). */
+export const STORAGE_IMAGE_FILE = "nerdctl-dind.ext4";
 
 /** Written into the storage folder so that no two stacks share one. */
 export const OWNER_FILE = ".nerdctl-dind-owner";

@@ -8,7 +8,9 @@ import { Engine, isRemoteAddress, TlsMaterial } from "../engine";
 import { PLUGIN_SETS, PluginSet } from "../plugins/kinds";
 import { CATALOG, RawSettings, SettingName } from "./catalog";
 import { parseImageSources } from "./image-sources";
-import { IPTABLES_BACKENDS, IptablesBackend, PortMapping, Settings, SettingsError, Versions } from "./types";
+import {
+    IPTABLES_BACKENDS, IptablesBackend, PortMapping, Settings, SettingsError, STORAGE_LAYOUTS, StorageLayout, Versions,
+} from "./types";
 
 /** What parseSettings may ask outside itself; load.ts gives the docker CLI's answers, tests their own. */
 export interface Lookups {
@@ -71,6 +73,8 @@ export function parseSettings(given: RawSettings, project: string, stack: string
     const storageDir = engine.remote
         ? checkRemoteStorage(str("storageDir", raw.storageDir), stack, engine, key, problems)
         : checkLocalStorage(str("storageDir", raw.storageDir), stack, projectRoot, key, problems);
+    const storageLayout = checkStorageLayout(str("storageLayout", raw.storageLayout), key("storageLayout"), problems);
+    const storageImageSize = checkImageSize(str("storageImageSize", raw.storageImageSize), key("storageImageSize"), problems);
     const ports = checkPorts(list("ports", raw.ports), key("ports"), problems);
     const preload = checkPreloadNames(list("preload", raw.preload), projectRoot, key("preload"), problems);
     const destroyDeletesStorage = bool("destroyDeletesStorage", raw.destroyDeletesStorage);
@@ -81,7 +85,7 @@ export function parseSettings(given: RawSettings, project: string, stack: string
     if (problems.length > 0) throw new SettingsError(problems);
     return Object.freeze({
         project, stack, projectRoot, plugins, baseImage, versions: Object.freeze(versions), nerdctlPatches, buildkit, storageDir,
-        ports: Object.freeze(ports) as PortMapping[], preload: Object.freeze(preload) as string[],
+        storageLayout, storageImageSize, ports: Object.freeze(ports) as PortMapping[], preload: Object.freeze(preload) as string[],
         destroyDeletesStorage, privileged, iptablesBackend, engine: Object.freeze(engine), tls, sources: deepFreeze(sources),
     });
 }
@@ -90,6 +94,23 @@ function checkIptablesBackend(value: string, key: string, problems: string[]): I
     if ((IPTABLES_BACKENDS as readonly string[]).includes(value)) return value as IptablesBackend;
     problems.push(`${key} is "${value}": give auto (the wrapper tries each backend), legacy or nft`);
     return "auto";
+}
+
+function checkStorageLayout(value: string, key: string, problems: string[]): StorageLayout {
+    if ((STORAGE_LAYOUTS as readonly string[]).includes(value)) return value as StorageLayout;
+    problems.push(`${key} is "${value}": give auto (the wrapper chooses), folder or image`);
+    return "auto";
+}
+
+// At least 1 GiB: containerd, nerdctl and BuildKit need room to start with.
+const IMAGE_SIZE = /^(\d+)([MGT])$/;
+const MIB = { M: 1, G: 1024, T: 1024 * 1024 } as const;
+
+function checkImageSize(value: string, key: string, problems: string[]): string {
+    const m = IMAGE_SIZE.exec(value);
+    if (m && Number(m[1]) * MIB[m[2] as keyof typeof MIB] >= 1024) return value;
+    problems.push(`${key} is "${value}": give a size of 1G or more as NUMBER with M, G or T, e.g. 64G`);
+    return "64G";
 }
 
 /** Chosen once, by `make stack`, when the stack is made: a flip replaces every resource. */

@@ -168,6 +168,13 @@ for (const kind of PLUGIN_SETS) describe(`environment graph, provider ${kind}`, 
         assert.deepStrictEqual(container().envs, ["NDIND_IPTABLES=nft"]);
     });
 
+    it("hands storageLayout and storageImageSize to the wrapper only when they are not the defaults", async () => {
+        await build("dev", { storageLayout: "image", storageImageSize: "8G" });
+        assert.deepStrictEqual(container().envs, ["NDIND_IPTABLES=auto", "NDIND_STORAGE_LAYOUT=image", "NDIND_STORAGE_IMAGE_SIZE=8G"]);
+        await build("dev", { storageLayout: "auto", storageImageSize: "64G" });
+        assert.deepStrictEqual(container().envs, ["NDIND_IPTABLES=auto"]);
+    });
+
     it("adds listed capabilities instead of --privileged when asked", async () => {
         await build("dev", { privileged: false });
         assert.strictEqual(container().privileged, false);
@@ -216,8 +223,9 @@ for (const kind of PLUGIN_SETS) describe(`environment graph, provider ${kind}`, 
         assert.strictEqual((verify.inputs.triggers as unknown[])[0], "env-dev-wrapper-container-id");
     });
 
-    it("turns verify's output into the image listing", async () => {
+    it("turns verify's output into the image listing and the storage layout", async () => {
         const env = await build("dev");
+        assert.match(await promiseOf(env.storageLayout), /^image \(overlayfs cannot use fuse as its upper dir: Invalid argument\); used 12 of/);
         assert.match(await promiseOf(env.imageTable), /^REPOSITORY +TAG/);
         assert.deepStrictEqual(await promiseOf(env.imageList), [
             { repository: "busybox", tag: "ndind", id: "0123456789ab", size: "2.0 MiB" },

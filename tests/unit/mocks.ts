@@ -32,6 +32,8 @@ export const VERIFY_STDOUT = [
     "ok: an inner container started on the default network (MTU 1500) and answered on 172.17.0.2:39001 (iptables legacy)",
     "### iptables",
     "legacy",
+    "### storage",
+    "image (overlayfs cannot use fuse as its upper dir: Invalid argument); used 12 of 64358 MiB inside; the file takes 80 MiB of the folder",
     "### images",
     "REPOSITORY    TAG      IMAGE ID        CREATED          PLATFORM       SIZE       BLOB SIZE",
     "busybox       ndind    0123456789ab    2 minutes ago    linux/amd64    2.0 MiB    1.0 MiB",

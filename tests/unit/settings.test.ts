@@ -7,7 +7,7 @@ import * as path from "path";
 import { RawSettings } from "../../components/settings/catalog";
 import { unknownSettings } from "../../components/settings/load";
 import { localProblems } from "../../components/settings/preflight";
-import { OWNER_FILE, SettingsError } from "../../components/settings/types";
+import { OWNER_FILE, SettingsError, STORAGE_IMAGE_FILE } from "../../components/settings/types";
 import { parseSettings } from "../../components/settings/validate";
 import { NO_CONTEXTS, PROJECT_ROOT, stackDefaults } from "./mocks";
 
@@ -89,6 +89,12 @@ describe("settings", () => {
             "nerdctl-dind:baseImage is empty: give an image reference such as alpine:3.23, or pulumi config rm baseImage for the default"],
         ["an unknown iptables backend", { iptablesBackend: "nftables" },
             'nerdctl-dind:iptablesBackend is "nftables": give auto (the wrapper tries each backend), legacy or nft'],
+        ["an unknown storage layout", { storageLayout: "volume" },
+            'nerdctl-dind:storageLayout is "volume": give auto (the wrapper chooses), folder or image'],
+        ["an image size without a unit", { storageImageSize: "64" },
+            'nerdctl-dind:storageImageSize is "64": give a size of 1G or more as NUMBER with M, G or T, e.g. 64G'],
+        ["an image size under 1G", { storageImageSize: "512M" },
+            'nerdctl-dind:storageImageSize is "512M": give a size of 1G or more as NUMBER with M, G or T, e.g. 64G'],
         ["a non-boolean buildkit", { buildkit: "no" },
             'nerdctl-dind:buildkit must be true or false, got "no"'],
         ["a stack made without make stack (no plugins)", { plugins: "" },
@@ -108,6 +114,26 @@ describe("settings", () => {
             `nerdctl-dind:storageDir is "${dir}": that folder holds the images of stack nerdctl-dind/dev-ann; give this stack a folder of its own`,
         ]);
         assert.deepStrictEqual(problemsOf({ storageDir: dir }, "dev-ann"), []);
+    });
+
+    it("refuses a layout that would hide the images the folder holds in the other layout", () => {
+        const dir = path.join(tmp, "layouts");
+        fs.mkdirSync(path.join(dir, "containerd"), { recursive: true });
+        assert.deepStrictEqual(problemsOf({ storageDir: dir, storageLayout: "image" }), [], "an empty folder takes either layout");
+        assert.deepStrictEqual(problemsOf({ storageDir: dir, storageLayout: "folder" }), []);
+        fs.mkdirSync(path.join(dir, "containerd", "io.containerd.content.v1.content"));
+        assert.deepStrictEqual(problemsOf({ storageDir: dir, storageLayout: "image" }), [
+            `nerdctl-dind:storageLayout is "image", but ${dir}/containerd holds this stack's images in the folder layout; ` +
+            "set it to auto or folder, or save the images (nerdctl save) and make purge first",
+        ]);
+        assert.deepStrictEqual(problemsOf({ storageDir: dir, storageLayout: "auto" }), []);
+        fs.rmSync(path.join(dir, "containerd", "io.containerd.content.v1.content"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "containerd", STORAGE_IMAGE_FILE), "");
+        assert.deepStrictEqual(problemsOf({ storageDir: dir, storageLayout: "folder" }), [
+            `nerdctl-dind:storageLayout is "folder", but ${dir}/containerd/${STORAGE_IMAGE_FILE} holds this stack's images (layout image); ` +
+            "set it to auto or image, or save the images (nerdctl save) and make purge first",
+        ]);
+        assert.deepStrictEqual(problemsOf({ storageDir: dir, storageLayout: "image" }), []);
     });
 
     it("refuses a storage folder on a read-only filesystem", () => {

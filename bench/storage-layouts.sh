@@ -1,0 +1,93 @@
+#!/bin/sh
+# Part of `make bench` (bench/run.sh runs it; it also runs alone): what the
+# image layout costs. Three stacks: the folder layout on this machine's own
+# filesystem (the baseline), the image layout on the same filesystem
+# (storageLayout image: the ext4 file's own cost), and the image layout in a
+# FUSE shared folder (bindfs, as a shared folder of Docker Desktop or Lima;
+# auto chooses it). Each measures, BENCH_RUNS times: a 64 MiB image loaded
+# (docker save | nerdctl load), an inner container's start
+# (nerdctl run --rm true), and 256 MiB written and synced inside an inner
+# container. Appends "name|min|median|max" rows to $1 if given; prints them
+# and the ratios against the baseline.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../toolchain/lib.sh"
+. "$here/lib.sh"
+cd "$NDIND_ROOT"
+
+ROWS=${1:-$(mktemp)}
+RUNS=${BENCH_RUNS:-5}
+PREFIX=${BENCH_PREFIX:-bench}-layout-$$
+SHARE=$(mktemp -d)
+BIG=ndind-bench/layout:$$
+LAYOUTS="folder image fuse"
+
+stack() { echo "$PREFIX-$1"; }
+wrapper() { echo "nerdctl-dind-$(stack "$1")"; }
+
+cleanup() {
+	for l in $LAYOUTS; do
+		pulumi destroy --yes --skip-preview --non-interactive --stack "$(stack "$l")" >/dev/null 2>&1 || :
+		pulumi stack rm --yes --force --non-interactive --stack "$(stack "$l")" >/dev/null 2>&1 || :
+		docker rmi "nerdctl-dind:$(stack "$l")" >/dev/null 2>&1 || :
+		rm -rf "$NDIND_ROOT/lib/${PREFIX:?}-$l" "$(stack_file "$(stack "$l")")"
+	done
+	docker rmi "$BIG" >/dev/null 2>&1 || :
+	sh tests/shared-folder/bindfs.sh umount "$SHARE/fuse" >/dev/null 2>&1 || :
+	rm -rf "$SHARE"
+}
+trap cleanup EXIT
+
+log "bench: storage layouts: a 64 MiB image, made here"
+printf 'FROM busybox:ndind\nRUN head -c 67108864 /dev/urandom >/blob\n' | DOCKER_BUILDKIT=0 docker build -q -t "$BIG" - >/dev/null
+docker save -o "$SHARE/big.tar" "$BIG"
+sh tests/shared-folder/bindfs.sh mount "$SHARE/disk" "$SHARE/fuse"
+
+for l in $LAYOUTS; do
+	s=$(stack "$l")
+	pulumi stack init "$s" --non-interactive >/dev/null
+	p="pulumi config set --stack $s"
+	$p baseImage nerdctl-dind/base:bookworm
+	$p plugins ndind
+	$p --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"
+	case $l in
+	image) $p storageLayout image ;;
+	fuse) $p storageDir "$SHARE/fuse/$s" ;;
+	esac
+	log "bench: storage layouts: $s up"
+	pulumi up --yes --skip-preview --non-interactive --stack "$s" >/dev/null
+	chosen=$(pulumi stack output storageLayout --stack "$s")
+	log "bench: $s: $chosen"
+done
+
+# NAME COMMAND: COMMAND timed RUNS times in each stack (WRAPPER is set).
+export SHARE BIG
+each() {
+	for l in $LAYOUTS; do
+		WRAPPER=$(wrapper "$l")
+		export WRAPPER
+		: >"$ROWS.samples"
+		i=0
+		while [ $i -lt "$RUNS" ]; do
+			docker exec "$WRAPPER" nerdctl rmi -f "$BIG" >/dev/null 2>&1 || :
+			t0=$(now)
+			sh -c "$2" >/dev/null 2>&1 || die "$1 ($l): '$2' failed"
+			since "$t0" >>"$ROWS.samples"
+			i=$((i + 1))
+		done
+		add_row "storage $l: $1" <"$ROWS.samples"
+	done
+}
+each "load of a 64 MiB image (nerdctl load)" 'docker exec -i "$WRAPPER" nerdctl load <"$SHARE/big.tar"'
+each "inner container start (nerdctl run --rm true)" 'docker exec "$WRAPPER" nerdctl run --rm busybox:ndind true'
+each "256 MiB written and synced in an inner container" \
+	'docker exec "$WRAPPER" nerdctl run --rm busybox:ndind sh -c "dd if=/dev/zero of=/f bs=1M count=256 && sync"'
+
+ratio() { echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 }'; }
+for f in "load of a 64 MiB image (nerdctl load)" "inner container start (nerdctl run --rm true)" \
+	"256 MiB written and synced in an inner container"; do
+	base=$(median "storage folder: $f")
+	echo "storage: $f: folder $base s, image $(median "storage image: $f") s ($(ratio "$(median "storage image: $f")" "$base")x)," \
+		"image in a FUSE folder $(median "storage fuse: $f") s ($(ratio "$(median "storage fuse: $f")" "$base")x)"
+done
+rm -f "$ROWS.samples"
