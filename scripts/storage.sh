@@ -31,12 +31,12 @@ record() { # LAYOUT WHY
 }
 
 # Anything of containerd's in the folder: a folder-layout store is never
-# hidden under a new image file. (An image file half made by a start that
-# died is made again.)
+# hidden under a new image file. (An image file half made, or a probe left,
+# by a start that died is no store.)
 folder_has_data() {
 	for f in "$KEPT"/* "$KEPT"/.[!.]*; do
 		[ -e "$f" ] || continue
-		case ${f##*/} in "$IMAGE_FILE" | "$IMAGE_FILE.new") ;; *) return 0 ;; esac
+		case ${f##*/} in "$IMAGE_FILE" | "$IMAGE_FILE.new" | .overlay-probe.*) ;; *) return 0 ;; esac
 	done
 	return 1
 }
