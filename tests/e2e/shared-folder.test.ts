@@ -69,7 +69,9 @@ describe("storage in a shared folder (FUSE, end to end)", function () {
     });
 
     it("docker restart heals: serving again, with its image, and no loop device left behind", async () => {
-        const loops = () => must("losetup", ["-a"]).split("\n").filter((l) => l.includes(imageFile)).length;
+        // losetup names the file as the wrapper saw it: matched by its inode.
+        const ino = fs.statSync(imageFile).ino;
+        const loops = () => must("losetup", ["-a"]).split("\n").filter((l) => l.includes(`:${ino} (`)).length;
         assert.strictEqual(loops(), 1, must("losetup", ["-a"]));
         must("docker", ["restart", container]);
         await waitFor("the wrapper healthy after docker restart", 120,
