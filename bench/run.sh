@@ -75,7 +75,7 @@ cleanup() {
 	sh tests/remote/host.sh down "$REMOTE" >/dev/null 2>&1 || :
 	rm -rf "$REMOTE_DIR" "$(stack_file "$RSTACK")"
 	docker rmi "nerdctl-dind:$STACK" "nerdctl-dind:$PSTACK" "nerdctl-dind:$PLAIN" >/dev/null 2>&1 || :
-	rm -rf "$STORAGE" "$NDIND_ROOT/lib/${PSTACK:?}" "$NDIND_ROOT/lib/${PLAIN:?}" "$(stack_file "$STACK")" "$(stack_file "$PSTACK")" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit" "$ROWS.breakdown" "$ROWS.trace" "$ROWS.editphases"
+	rm -rf "$STORAGE" "$NDIND_ROOT/lib/${PSTACK:?}" "$NDIND_ROOT/lib/${PLAIN:?}" "$(stack_file "$STACK")" "$(stack_file "$PSTACK")" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit" "$ROWS.breakdown" "$ROWS.trace" "$ROWS.editphases" "$ROWS.layouts" "$ROWS.storage"
 }
 trap cleanup EXIT
 
@@ -154,6 +154,8 @@ floor=$(measure "Pulumi floor: up + destroy of an empty program" ":" "sh $here/e
 sh "$here/registry-pull.sh" "$ROWS"
 stack_pull=$(awk -F'|' '/^nerdctl pull of a/ { print $3 }' "$ROWS")
 host_pull=$(awk -F'|' '/^docker pull of it/ { print $3 }' "$ROWS")
+# What the image layout of shared folders costs, against the folder layout.
+sh "$here/storage-layouts.sh" "$ROWS.layouts" >"$ROWS.storage"
 
 # Against the second host: every docker call goes over ssh.
 measure "remote: second host start (docker run -> docker info over ssh)" "sh tests/remote/host.sh down $REMOTE" \
@@ -277,6 +279,10 @@ pulumi_plain="not installed here"
 	echo "| wrapper image size (MB) | $(echo "$size" | awk '{ printf "%.0f", $1 / 1e6 }') | |"
 	echo "| storage bytes changed by a second up (du delta) | $((after - before)) | ~0 |"
 	echo "| bytes of files rewritten in storage by a second up | $written | ~0 (containerd's metadata db) |"
+	echo
+	echo "Storage layouts (bench/storage-layouts.sh; docs/storage.md), median (min-max):"
+	echo
+	cat "$ROWS.storage"
 	echo
 	cat "$ROWS.breakdown"
 	echo

@@ -7,8 +7,8 @@
 # auto chooses it). Each measures, BENCH_RUNS times: a 64 MiB image loaded
 # (docker save | nerdctl load), an inner container's start
 # (nerdctl run --rm true), and 256 MiB written and synced inside an inner
-# container. Appends "name|min|median|max" rows to $1 if given; prints them
-# and the ratios against the baseline.
+# container. Appends "name|min|median|max" rows to $1 if given; prints a
+# markdown table of the medians and their ratios against the baseline.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
@@ -38,7 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "bench: storage layouts: a 64 MiB image, made here"
+say "bench: storage layouts: a 64 MiB image, made here"
 printf 'FROM busybox:ndind\nRUN head -c 67108864 /dev/urandom >/blob\n' | DOCKER_BUILDKIT=0 docker build -q -t "$BIG" - >/dev/null
 docker save -o "$SHARE/big.tar" "$BIG"
 sh tests/shared-folder/bindfs.sh mount "$SHARE/disk" "$SHARE/fuse"
@@ -54,10 +54,10 @@ for l in $LAYOUTS; do
 	image) $p storageLayout image ;;
 	fuse) $p storageDir "$SHARE/fuse/$s" ;;
 	esac
-	log "bench: storage layouts: $s up"
+	say "bench: storage layouts: $s up"
 	pulumi up --yes --skip-preview --non-interactive --stack "$s" >/dev/null
 	chosen=$(pulumi stack output storageLayout --stack "$s")
-	log "bench: $s: $chosen"
+	say "bench: $s: $chosen"
 done
 
 # NAME COMMAND: COMMAND timed RUNS times in each stack (WRAPPER is set).
@@ -84,10 +84,13 @@ each "256 MiB written and synced in an inner container" \
 	'docker exec "$WRAPPER" nerdctl run --rm busybox:ndind sh -c "dd if=/dev/zero of=/f bs=1M count=256 && sync"'
 
 ratio() { echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 }'; }
+cell() { awk -F'|' -v n="storage $1: $2" '$1 == n { print $3 " (" $2 "-" $4 ")" }' "$ROWS"; }
+echo "| figure ($RUNS runs, s) | folder layout (baseline) | image layout, same disk | / baseline | image layout in a FUSE folder | / baseline |"
+echo "|---|---:|---:|---:|---:|---:|"
 for f in "load of a 64 MiB image (nerdctl load)" "inner container start (nerdctl run --rm true)" \
 	"256 MiB written and synced in an inner container"; do
 	base=$(median "storage folder: $f")
-	echo "storage: $f: folder $base s, image $(median "storage image: $f") s ($(ratio "$(median "storage image: $f")" "$base")x)," \
-		"image in a FUSE folder $(median "storage fuse: $f") s ($(ratio "$(median "storage fuse: $f")" "$base")x)"
+	echo "| $f | $(cell folder "$f") | $(cell image "$f") | $(ratio "$(median "storage image: $f")" "$base") |" \
+		"$(cell fuse "$f") | $(ratio "$(median "storage fuse: $f")" "$base") |"
 done
 rm -f "$ROWS.samples"
