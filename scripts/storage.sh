@@ -55,7 +55,8 @@ overlay_fails() {
 	else
 		rc=1
 	fi
-	[ "$rc" = 0 ] || sed -e 's/^mount: //' -e 's/^rm: //' "$d.err" | tail -n 1
+	# The first line: util-linux's mount adds a second one about dmesg.
+	[ "$rc" = 0 ] || sed -e 's/^mount: //' -e 's/^rm: //' "$d.err" | head -n 1
 	rm -rf "$d" "$d.err"
 	[ "$rc" != 0 ]
 }
