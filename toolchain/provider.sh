@@ -30,10 +30,12 @@ else
 	command -v go >/dev/null || die "Go is needed to build $NAME: put it on the PATH"
 	log "building $NAME $VERSION ($key) from $SRC"
 	mkdir -p "$OUT/$key"
-	(cd "$SRC" && GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -ldflags "-s -w" -o "$bin.new" .)
-	mv "$bin.new" "$bin"
-	# Earlier builds are dead weight: the plugin cache holds its own copy.
-	find "$OUT" -mindepth 1 -maxdepth 1 -type d ! -name "$key" -exec rm -rf {} +
+	# A name of this run's own: two checkouts may build the same key at once.
+	(cd "$SRC" && GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -ldflags "-s -w" -o "$bin.new.$$" .)
+	mv "$bin.new.$$" "$bin"
+	# Earlier builds are dead weight (the plugin cache holds its own copy),
+	# once a day old: another checkout may be building one right now.
+	find "$OUT" -mindepth 1 -maxdepth 1 -type d ! -name "$key" -mmin +1440 -exec rm -rf {} +
 fi
 
 if [ -x "$PLUGIN" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$VERSION $key" ]; then

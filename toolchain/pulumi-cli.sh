@@ -75,8 +75,9 @@ stamped() { # BINARY VERSION
 
 go_build() { # SRCDIR PACKAGE VERSION OUTPUT
 	log "building $2 ($3) in $1"
-	(cd "$1" && go build -trimpath -ldflags "-X $VERSION_VAR=$3" -o "$4.new" "$2")
-	mv "$4.new" "$4"
+	# A name of this run's own: two checkouts may build it at once.
+	(cd "$1" && go build -trimpath -ldflags "-X $VERSION_VAR=$3" -o "$4.new.$$" "$2")
+	mv "$4.new.$$" "$4"
 }
 
 if [ "$("$BIN/pulumi" version 2>/dev/null || true)" = "v$V" ]; then
