@@ -74,8 +74,10 @@ plugins: toolchain ## ask again whether the real docker and command plugins can 
 
 # Selects or creates the stack; a new one gets its plugins and base image
 # chosen once, printed (toolchain/stack.sh); a stack still under the empty
-# passphrase make used before is moved to yours.
+# passphrase make used before is moved to yours. First, a lock left by a
+# pulumi killed mid-update is cleared (toolchain/stale-lock.sh).
 stack: toolchain ## select or create STACK, choosing its plugins and base image once
+	@sh toolchain/stale-lock.sh $(STACK)
 	@sh toolchain/stamp.sh stack $(STACK) -- sh toolchain/stack.sh $(STACK)
 
 # With nerdctl/src, its Go build starts first, beside make stack and Pulumi's

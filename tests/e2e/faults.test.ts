@@ -95,6 +95,31 @@ describe("faults (end to end)", function () {
         }
     });
 
+    it("make up killed (SIGKILL) while the wrapper is made: the next make up clears the dead lock, says whose, and completes", async () => {
+        const name = `e2e-${id}-k`;
+        const t = new Stack(name, { baseImage: BASE_IMAGE, preload: [BUSYBOX_TAR] });
+        try {
+            const child = spawn("make", ["up", `STACK=${name}`], { cwd: ROOT, env });
+            let out = "";
+            child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+            child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
+            const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? 1)));
+            await waitFor("the wrapper to be created", 600, () => /wrapper-container creating/.test(out));
+            // As the OOM killer or a closed lid would: the CLI itself, no chance to unlock.
+            const pid = must("pgrep", ["-f", "--", `^pulumi --non-interactive --stack ${name} up`]).trim();
+            must("kill", ["-KILL", pid]);
+            assert.notStrictEqual(await exited, 0, `the killed up claims success:\n${out}`);
+            const again = must("make", ["up", `STACK=${name}`]);
+            console.log(`      ${again.split("\n").find((l) => /cleared the lock/.test(l))?.replace(/^.*>>> /, "")}`);
+            assert.match(again, new RegExp(`stack ${name}: cleared the lock of \\S+ \\(pid ${pid}, since [0-9T:-]+Z\\): that pulumi no longer runs`));
+            assert.ok(serving(t), "the stack does not serve after the second up");
+            assert.match(t.exec("nerdctl", "images").out, /busybox\s+ndind/);
+            assert.match(must("make", ["up", `STACK=${name}`]), /\d+ unchanged/);
+        } finally {
+            t.remove();
+        }
+    });
+
     describe("bad input: clear message, non-zero exit, nothing made, nothing lost", () => {
         let bad: Stack;
         beforeEach(() => { bad = new Stack(`e2e-${id}-bad`, { baseImage: BASE_IMAGE }); });
