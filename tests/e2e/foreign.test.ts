@@ -34,9 +34,9 @@ describe("foreign-architecture images in the wrapper (end to end)", function () 
     let s: Stack;
     let binfmt: string;
 
-    // An image's platforms as containerd lists them (ctr's PLATFORMS column).
-    const platforms = (name: string): string =>
-        s.exec("sh", "-c", `ctr -n default images ls | awk -v n="$1" '$1 == n { print $NF }'`, "sh", name).out.trim();
+    // An image's platforms as containerd lists them: ctr's PLATFORMS column (the field that starts linux/).
+    const platforms = (name: string): string => s.exec("sh", "-c",
+        `ctr -n default images ls | awk -v n="$1" '$1 == n { for (i = 2; i <= NF; i++) if ($i ~ /^linux\\//) print $i }'`, "sh", name).out.trim();
 
     // An image's config (the platform's, when the name points at an index), read from containerd's store.
     function config(name: string): { architecture?: string; os?: string } {
