@@ -6,7 +6,7 @@
 # engines share) is skipped. DOCKER_HOST picks the engine, as for every docker call.
 # A foreign-architecture image (linux/arm64 on an amd64 host) is loaded as
 # such: nerdctl load keeps only the host's platform unless told, and then
-# fails with "empty walk", so each image is loaded for its own platform.
+# fails ("image might be filtered out"), so each image is loaded for its own platform.
 # Usage: load-images.sh WRAPPER IMAGE...
 set -eu
 . "$(dirname "$0")/lib.sh"
