@@ -53,7 +53,7 @@ format: ## format the TypeScript files (make lint checks it)
 lint: ## shell syntax, shellcheck, TypeScript types and format, gofmt, go vet, file sizes; runs nothing
 	@sh tools/lint.sh
 
-.PHONY: help format lint settings trim load registry registry-stop toolchain plugins stack early-build up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
+.PHONY: help format lint settings trim binfmt load registry registry-stop toolchain plugins stack early-build up preview destroy purge test test-unit test-provider test-nerdctl test-e2e shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
 
 # Pulumi.yaml's config block and the README's settings table, from the one
 # declaration of every setting (a unit test fails when they differ).
@@ -106,6 +106,13 @@ purge: stack ## destroy and delete the stored images and the wrapper image too
 	$(PULUMI) destroy --yes --skip-preview && \
 	$(PULUMI) config rm destroyDeletesStorage && \
 	{ env $$engine docker rmi "$$image" || :; }
+
+# Foreign-architecture images in the wrapper (nerdctl run/build --platform):
+# Debian's qemu-user-static registered in this machine's kernel with the F
+# flag. The engine checked is STACK's when STACK is given, else the
+# environment's; a remote, Docker Desktop or VM engine is refused, naming why.
+binfmt: ## let wrappers run foreign-arch images: register Debian's qemu-user-static (F flag) on this Linux host
+	@sh toolchain/binfmt.sh $(if $(filter command line environment,$(origin STACK)),$(STACK))
 
 # Host images into the stack's containerd: make load IMAGE="busybox:ndind alpine:3.18".
 load: ## copy host images into the stack: make load IMAGE="busybox:ndind"

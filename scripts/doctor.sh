@@ -17,6 +17,7 @@ NDIND_SCRIPTS=$(dirname "$SELF") # /scripts in the wrapper, scripts/ on the host
 . "$NDIND_SCRIPTS/doctor-features.sh"
 . "$NDIND_SCRIPTS/doctor-iptables.sh"
 . "$NDIND_SCRIPTS/doctor-modules.sh"
+. "$NDIND_SCRIPTS/doctor-platforms.sh"
 # A new check: scripts/doctor-NAME.sh defining check_NAME, sourced here and
 # called in report_host's list below.
 
@@ -67,6 +68,7 @@ report_host() {
 	check_iptables
 	check_modules
 	check_storage
+	check_platforms
 	log "summary: $n_ok OK, $n_warn WARN, $n_fail FAIL"
 	[ "$n_fail" = 0 ]
 }
@@ -75,5 +77,6 @@ case ${1:-} in
 __netns_rules) shift; netns_rules "$@" ;;
 __netns_links) netns_links "$2" ;;
 __mount_overlay) mount_overlay "$2" "$3" ;;
+__binfmt_list) binfmt_mounted_list "$2" ;;
 *) report_host ;;
 esac

@@ -33,6 +33,9 @@ all_present() {
 	done
 }
 
+# nerdctl load keeps only the host's platform unless told otherwise, so a
+# preloaded foreign-architecture image (run through make binfmt's handlers)
+# would be dropped: --all-platforms keeps what the tarball holds.
 load_preloads() {
 	loaded=0
 	present=0
@@ -45,7 +48,7 @@ load_preloads() {
 			continue
 		fi
 		log "preload $(basename "$tarball"): loading"
-		nerdctl load -i "$tarball" >/dev/null 2>"$NDIND_RUN/load.err" ||
+		nerdctl load --all-platforms -i "$tarball" >/dev/null 2>"$NDIND_RUN/load.err" ||
 			die "preload $(basename "$tarball") could not be loaded: $(tail -n 1 "$NDIND_RUN/load.err")"
 		loaded=$((loaded + 1))
 	done
@@ -69,7 +72,7 @@ stream_preload() {
 		return 0
 	fi
 	log "preload $1: loading (streamed)"
-	nerdctl load >/dev/null 2>"$NDIND_RUN/load.err" ||
+	nerdctl load --all-platforms >/dev/null 2>"$NDIND_RUN/load.err" ||
 		die "preload $1 could not be loaded: $(tail -n 1 "$NDIND_RUN/load.err")"
 }
 

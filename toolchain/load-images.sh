@@ -4,6 +4,9 @@
 # docker-image` does), as `docker save | docker exec -i WRAPPER nerdctl load`.
 # An image already there with the same ID (its config digest, which both
 # engines share) is skipped. DOCKER_HOST picks the engine, as for every docker call.
+# A foreign-architecture image (linux/arm64 on an amd64 host) is loaded as
+# such: nerdctl load keeps only the host's platform unless told, and then
+# fails ("image might be filtered out"), so each image is loaded for its own platform.
 # Usage: load-images.sh WRAPPER IMAGE...
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -59,8 +62,10 @@ for image in "$@"; do
 		continue
 	fi
 	size=$(docker image inspect -f '{{.Size}}' "$image")
-	log "host image $image: loading into $WRAPPER ($((size / 1048576)) MiB)"
-	stream "$image" "$size" | docker exec -i "$WRAPPER" nerdctl load >"$TMP/out" 2>&1 ||
+	# Variant is absent from older engines' answer; index gives nothing then.
+	platform=$(docker image inspect -f '{{.Os}}/{{.Architecture}}{{with index . "Variant"}}/{{.}}{{end}}' "$image")
+	log "host image $image: loading into $WRAPPER ($platform, $((size / 1048576)) MiB)"
+	stream "$image" "$size" | docker exec -i "$WRAPPER" nerdctl load --platform "$platform" >"$TMP/out" 2>&1 ||
 		die "host image $image could not be loaded into $WRAPPER: $(tail -n 3 "$TMP/out")"
 	loaded=$((loaded + 1))
 done
