@@ -35,6 +35,8 @@ endif
 export PULUMI_SKIP_UPDATE_CHECK := true
 
 PULUMI := pulumi --non-interactive --stack $(STACK)
+# The port forwarder make toolchain builds (toolchain/forward.sh).
+FORWARD := $(CURDIR)/forward/out/ndind-forward
 
 # A bare `make` lists the verbs; it installs nothing.
 .DEFAULT_GOAL := help
@@ -82,8 +84,11 @@ stack: toolchain ## select or create STACK, choosing its plugins and base image 
 
 # With nerdctl/src, its Go build starts first, beside make stack and Pulumi's
 # start (nerdctl/early-build.sh); up ends when that build has.
-up: early-build stack ## bring STACK up: bundle, image, storage, wrapper, prepare, verify
-	@$(PULUMI) up --yes --skip-preview; rc=$$?; sh nerdctl/early-build.sh --wait; exit $$rc
+# Then the stack's port forwarder (forward/, README: Port mapping), started
+# or kept: every port an inner container publishes answers on this machine.
+up: early-build stack ## bring STACK up: bundle, image, storage, wrapper, prepare, verify, forwarder
+	@$(PULUMI) up --yes --skip-preview; rc=$$?; sh nerdctl/early-build.sh --wait; \
+	[ $$rc -ne 0 ] || $(FORWARD) start --stack '$(STACK)' --root '$(CURDIR)' || rc=$$?; exit $$rc
 
 early-build:
 	@sh nerdctl/early-build.sh $(STACK) &
@@ -92,6 +97,7 @@ preview: stack ## what a settings change would do (pulumi preview --diff)
 	$(PULUMI) preview --diff
 
 destroy: stack ## remove the wrapper; the stored images stay in the storage folder
+	$(FORWARD) stop --stack '$(STACK)' --root '$(CURDIR)'
 	$(PULUMI) destroy --yes --skip-preview
 
 # Destroy and delete the stored images and the wrapper image too: the one
@@ -103,6 +109,7 @@ purge: stack ## destroy and delete the stored images and the wrapper image too
 	$(PULUMI) config set destroyDeletesStorage true
 	$(PULUMI) up --yes --skip-preview
 	engine=$$($(PULUMI) stack output dockerEnv) && image=$$($(PULUMI) stack output imageName) && \
+	$(FORWARD) stop --stack '$(STACK)' --root '$(CURDIR)' && \
 	$(PULUMI) destroy --yes --skip-preview && \
 	$(PULUMI) config rm destroyDeletesStorage && \
 	{ env $$engine docker rmi "$$image" || :; }
@@ -171,6 +178,10 @@ trace: ## follow a port the wrapper publishes, hop by hop: make trace STACK=dev 
 logs: ## one archive of the stack's logs, rules, config and host report, secrets removed
 	@sh tools/logs.sh '$(STACK)'
 
+.PHONY: forwards
+forwards: ## the inner published ports forwarded to this machine: host address -> inner container, since, bytes
+	@$(FORWARD) list --stack '$(STACK)' --root '$(CURDIR)'
+
 .PHONY: status
 status: ## every stack of this checkout: engine, plugins, base, versions, wrapper, ports, storage, images
 	@npx ts-node -T tools/status.ts
@@ -194,8 +205,9 @@ test-e2e: ## the end-to-end suite (PROVIDER=pulumi for @pulumi/docker and @pulum
 	npx mocha --timeout 1800000 'tests/e2e/**/*.test.ts'
 
 # Our provider plugin's own tests (diff rules, commands, docker calls against a fake docker).
-test-provider: ## our provider plugin's Go tests
+test-provider: ## our provider plugin's and the port forwarder's Go tests
 	cd provider && GOFLAGS="-mod=mod -buildvcs=false" go test -count=1 ./...
+	cd forward && GOFLAGS=-buildvcs=false go test -count=1 ./...
 
 # nerdctl's own integration tests in a throwaway stack: TESTS=regex (default:
 # port mapping and networks), PATCHES=none for nerdctl as released.

@@ -14,6 +14,8 @@ export const storageDir = env.storageDir;
 export const versions = env.versions;
 export const nerdctlBuild = env.nerdctlBuild;
 export const ports = settings.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`);
+/** Where the stack's forwarder listens for inner published ports (read by forward/'s start). */
+export const forwards = settings.forwards;
 export const prepareReport = env.prepareReport;
 export const registriesReport = env.registriesReport;
 export const imageTable = env.imageTable;

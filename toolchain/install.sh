@@ -28,6 +28,7 @@ step "secrets passphrase" sh toolchain/passphrase.sh
 step "Docker engine" sh toolchain/docker-engine.sh
 step "Pulumi CLI" sh toolchain/pulumi-cli.sh
 step "ndind provider" sh toolchain/provider.sh
+step "port forwarder" sh toolchain/forward.sh
 step "docker and command plugins" sh toolchain/plugins.sh
 step "offline images" sh toolchain/base-image.sh
 step "registry images" sh toolchain/registry-image.sh

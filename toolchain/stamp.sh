@@ -43,6 +43,9 @@ toolchain_fingerprint() {
 	find nerdctl/patches -type f -exec sha256sum {} + | LC_ALL=C sort
 	find provider -type f \( -name '*.go' ! -name '*_test.go' -o -name go.mod -o -name go.sum -o -name VERSION \) \
 		-exec sha256sum {} + | LC_ALL=C sort
+	find forward -path forward/out -prune -o -type f \( -name '*.go' ! -name '*_test.go' -o -name go.mod \) \
+		-exec sha256sum {} + | LC_ALL=C sort
+	files forward/out/*
 	# Rewritten by every run (same words): by content.
 	contents "$NDIND_CACHE/pulumi/use" "$NDIND_CACHE/provider/installed" "$PLUGINS_STATE"
 	files node_modules/.package-lock.json "${PULUMI_CONFIG_PASSPHRASE_FILE:-$NDIND_PASSPHRASE_FILE}" \

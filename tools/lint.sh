@@ -2,7 +2,7 @@
 # make lint: checks that run nothing. Shell syntax (sh -n) and shellcheck on
 # every committed script, TypeScript types (tsc, strict) and formatting
 # (tools/format.ts, make format), Go formatting and
-# go vet on our plugin, and no source file past 300 lines unless
+# go vet on our plugin and the forwarder, and no source file past 300 lines unless
 # tools/long-files.txt says why one job needs it. shellcheck comes from
 # Debian when the machine lacks it.
 set -eu
@@ -26,8 +26,9 @@ log "shellcheck: clean"
 npx tsc --noEmit -p .
 log "tsc: clean"
 npx ts-node -T tools/format.ts --check
-cd provider
-unformatted=$(gofmt -l .)
-[ -z "$unformatted" ] || die "gofmt: not formatted: $unformatted (gofmt -w provider/)"
-GOFLAGS="-mod=mod -buildvcs=false" go vet ./...
-log "gofmt, go vet: clean"
+for mod in provider forward; do
+	unformatted=$(cd "$mod" && gofmt -l .)
+	[ -z "$unformatted" ] || die "gofmt: not formatted: $unformatted (gofmt -w $mod/)"
+	(cd "$mod" && GOFLAGS="-mod=mod -buildvcs=false" go vet ./...)
+done
+log "gofmt, go vet: clean (provider, forward)"

@@ -74,6 +74,12 @@ export const CATALOG = {
         description: "Most the image file of the `image` layout can hold (NUMBER[M|G|T]); sparse, it takes only what is stored. " +
             "A larger value grows it at the next start; it never shrinks.",
     },
+    forwards: {
+        type: "string", default: "loopback",
+        description: "Every port an inner container publishes, forwarded to this machine by the stack's forwarder (`make up` starts it; " +
+            "`make forwards` lists them): `loopback` (on 127.0.0.1, whatever address the inner `-p` asked for), `asked` (on the " +
+            "address the inner `-p` asked for: `0.0.0.0` is every address of this machine) or `off`.",
+    },
     ports: {
         type: "array", default: [],
         description: "Ports the wrapper publishes, `[HOSTADDR:]HOSTPORT:CONTAINERPORT[/tcp|/udp]`; bound to 127.0.0.1 unless an address is given.",

@@ -7,6 +7,8 @@ import { ImageSources } from "./image-sources";
 
 export const IPTABLES_BACKENDS = ["auto", "legacy", "nft"] as const;
 export type IptablesBackend = typeof IPTABLES_BACKENDS[number];
+export const FORWARD_MODES = ["loopback", "asked", "off"] as const;
+export type ForwardMode = typeof FORWARD_MODES[number];
 export const STORAGE_LAYOUTS = ["auto", "folder", "image"] as const;
 export type StorageLayout = typeof STORAGE_LAYOUTS[number];
 
@@ -40,6 +42,8 @@ export interface Settings {
     storageLayout: StorageLayout;
     /** The image layout's most, as storage.sh reads it: NUMBER[M|G|T]. */
     storageImageSize: string;
+    /** Where the forwarder (forward/) listens for inner published ports, or off. */
+    forwards: ForwardMode;
     ports: PortMapping[];
     preload: string[];
     destroyDeletesStorage: boolean;

@@ -9,7 +9,7 @@ import { PLUGIN_SETS, PluginSet } from "../plugins/kinds";
 import { CATALOG, RawSettings, SettingName } from "./catalog";
 import { parseImageSources } from "./image-sources";
 import {
-    IPTABLES_BACKENDS, IptablesBackend, PortMapping, Settings, SettingsError, STORAGE_LAYOUTS, StorageLayout, Versions,
+    FORWARD_MODES, ForwardMode, IPTABLES_BACKENDS, IptablesBackend, PortMapping, Settings, SettingsError, STORAGE_LAYOUTS, StorageLayout, Versions,
 } from "./types";
 
 /** What parseSettings may ask outside itself; load.ts gives the docker CLI's answers, tests their own. */
@@ -76,6 +76,7 @@ export function parseSettings(given: RawSettings, project: string, stack: string
     const storageLayout = checkStorageLayout(str("storageLayout", raw.storageLayout), key("storageLayout"), problems);
     const storageImageSize = checkImageSize(str("storageImageSize", raw.storageImageSize), key("storageImageSize"), problems);
     const ports = checkPorts(list("ports", raw.ports), key("ports"), problems);
+    const forwards = checkForwards(str("forwards", raw.forwards), key("forwards"), problems);
     const preload = checkPreloadNames(list("preload", raw.preload), projectRoot, key("preload"), problems);
     const destroyDeletesStorage = bool("destroyDeletesStorage", raw.destroyDeletesStorage);
     const privileged = bool("privileged", raw.privileged);
@@ -85,9 +86,15 @@ export function parseSettings(given: RawSettings, project: string, stack: string
     if (problems.length > 0) throw new SettingsError(problems);
     return Object.freeze({
         project, stack, projectRoot, plugins, baseImage, versions: Object.freeze(versions), nerdctlPatches, buildkit, storageDir,
-        storageLayout, storageImageSize, ports: Object.freeze(ports) as PortMapping[], preload: Object.freeze(preload) as string[],
+        storageLayout, storageImageSize, forwards, ports: Object.freeze(ports) as PortMapping[], preload: Object.freeze(preload) as string[],
         destroyDeletesStorage, privileged, iptablesBackend, engine: Object.freeze(engine), tls, sources: deepFreeze(sources),
     });
+}
+
+function checkForwards(value: string, key: string, problems: string[]): ForwardMode {
+    if ((FORWARD_MODES as readonly string[]).includes(value)) return value as ForwardMode;
+    problems.push(`${key} is "${value}": give loopback (every forward on 127.0.0.1), asked (the address the inner -p asked for) or off`);
+    return "loopback";
 }
 
 function checkIptablesBackend(value: string, key: string, problems: string[]): IptablesBackend {

@@ -1,0 +1,379 @@
+package main
+
+// The forwarder: one per stack, on the user's machine. It keeps one
+// `docker exec -i` of the agent open in the wrapper, listens on the host for
+// every port the agent reports, and carries each connection: on the local
+// engine straight to the wrapper's address (CNI's portmap DNAT there catches
+// it), elsewhere, or for an inner -p bound to one address, through the agent.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// forward is one host listener (or the reason there is none).
+type forward struct {
+	Listen        string    `json:"listen"`
+	Proto         string    `json:"proto"`
+	Inner         string    `json:"inner"` // host side of the inner -p, in the wrapper
+	Container     string    `json:"container"`
+	Namespace     string    `json:"namespace"`
+	ID            string    `json:"id"`
+	ContainerPort int       `json:"containerPort"`
+	Since         time.Time `json:"since"`
+	BytesIn       int64     `json:"bytesIn"`  // host -> inner
+	BytesOut      int64     `json:"bytesOut"` // inner -> host
+	Conns         int64     `json:"conns"`
+	Error         string    `json:"error,omitempty"`
+	Note          string    `json:"note,omitempty"`
+	ln            net.Listener
+	direct        bool
+}
+
+type forwarder struct {
+	cfg       config
+	dir       string
+	mu        sync.Mutex
+	fwds      map[string]*forward
+	mux       *mux
+	wrapperIP string
+	connected bool
+	since     time.Time
+	lastError string
+}
+
+// wrapperInfo is what docker inspect says of the wrapper.
+type wrapperInfo struct {
+	State struct {
+		Running bool `json:"Running"`
+	} `json:"State"`
+	NetworkSettings struct {
+		IPAddress string                                         `json:"IPAddress"`
+		Networks  map[string]struct{ IPAddress string }          `json:"Networks"`
+		Ports     map[string][]struct{ HostIp, HostPort string } `json:"Ports"`
+	} `json:"NetworkSettings"`
+}
+
+func (f *forwarder) docker(args ...string) *exec.Cmd {
+	cmd := exec.Command("docker", args...)
+	cmd.Env = os.Environ()
+	for k, v := range f.cfg.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	return cmd
+}
+
+func (f *forwarder) output(args ...string) (string, error) {
+	var stderr bytes.Buffer
+	cmd := f.docker(args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("docker %s: %s", args[0], firstLine(stderr.String(), err))
+	}
+	return string(out), nil
+}
+
+func firstLine(s string, err error) string {
+	if l := strings.TrimSpace(strings.SplitN(strings.TrimSpace(s), "\n", 2)[0]); l != "" {
+		return l
+	}
+	return err.Error()
+}
+
+func runForwarder(dir string) error {
+	cfg, err := loadConfig(dir)
+	if err != nil {
+		return err
+	}
+	f := &forwarder{cfg: cfg, dir: dir, fwds: map[string]*forward{}}
+	go f.stateLoop()
+	go f.retryLoop()
+	backoff := 200 * time.Millisecond
+	for {
+		t0 := time.Now()
+		err := f.session()
+		f.down(err)
+		logf("wrapper %s: %v; again in %s", cfg.Container, err, backoff)
+		if time.Since(t0) > 10*time.Second {
+			backoff = 200 * time.Millisecond
+		}
+		time.Sleep(backoff)
+		if backoff < 2*time.Second {
+			backoff *= 2
+		}
+	}
+}
+
+const agentPath = "/run/nerdctl-dind/ndind-forward-agent"
+
+// session runs one agent exec; it returns when that ends (the wrapper
+// stopped or restarted, the link dropped).
+func (f *forwarder) session() error {
+	out, err := f.output("inspect", "--type", "container", f.cfg.Container)
+	if err != nil {
+		return err
+	}
+	var infos []wrapperInfo
+	if err := json.Unmarshal([]byte(out), &infos); err != nil || len(infos) != 1 {
+		return fmt.Errorf("docker inspect %s: unreadable", f.cfg.Container)
+	}
+	w := infos[0]
+	if !w.State.Running {
+		return fmt.Errorf("not running")
+	}
+	if err := f.installAgent(); err != nil {
+		return err
+	}
+	cmd := f.docker("exec", "-i", f.cfg.Container, agentPath, "agent")
+	// The exec ends with this process, however it ends: no agent left behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	m := newMux(stdin)
+	ip := w.NetworkSettings.IPAddress
+	for _, n := range w.NetworkSettings.Networks {
+		if ip == "" {
+			ip = n.IPAddress
+		}
+	}
+	f.mu.Lock()
+	f.mux, f.wrapperIP, f.connected, f.since, f.lastError = m, ip, true, time.Now(), ""
+	f.mu.Unlock()
+	logf("agent running in %s (wrapper address %s, transport %s)", f.cfg.Container, ip, f.transport())
+	r := bufio.NewReaderSize(stdout, 64<<10)
+	for {
+		fr, err := readFrame(r)
+		if err != nil {
+			break
+		}
+		if fr.typ == frameTable {
+			var t table
+			if json.Unmarshal(fr.data, &t) == nil {
+				f.reconcile(t, w)
+			}
+			continue
+		}
+		m.deliver(fr)
+	}
+	m.shutdown()
+	_ = stdin.Close()
+	werr := cmd.Wait()
+	return fmt.Errorf("agent ended (%s)", firstLine(stderr.String(), fmt.Errorf("%v", werr)))
+}
+
+func (f *forwarder) transport() string {
+	if f.cfg.Direct {
+		return "direct to the wrapper's address"
+	}
+	return "streams through the engine"
+}
+
+// installAgent copies this program into the wrapper's /run (a tmpfs: gone at
+// every restart) unless the same build is there.
+func (f *forwarder) installAgent() error {
+	arch, err := f.output("version", "--format", "{{.Server.Arch}}")
+	if err != nil {
+		return err
+	}
+	src := agentFile(strings.TrimSpace(arch))
+	want, err := fileSum(src)
+	if err != nil {
+		return fmt.Errorf("no agent for the engine's architecture %s: %v (make toolchain builds it)", strings.TrimSpace(arch), err)
+	}
+	if have, _ := f.output("exec", f.cfg.Container, "sha256sum", agentPath); strings.HasPrefix(have, want) {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	cmd := f.docker("exec", "-i", f.cfg.Container, "sh", "-c",
+		"mkdir -p /run/nerdctl-dind && cat >"+agentPath+".new && chmod 755 "+agentPath+".new && mv "+agentPath+".new "+agentPath)
+	cmd.Stdin = in
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("copying the agent into %s: %s", f.cfg.Container, firstLine(string(out), err))
+	}
+	logf("agent copied into %s", f.cfg.Container)
+	return nil
+}
+
+// down closes every listener: with the agent gone, nothing behind them answers.
+func (f *forwarder) down(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, fw := range f.fwds {
+		if fw.ln != nil {
+			_ = fw.ln.Close()
+		}
+		delete(f.fwds, k)
+	}
+	f.connected, f.mux, f.lastError = false, nil, err.Error()
+}
+
+// bindAddress: where the host listens for an inner -p's address.
+func bindAddress(innerIP, mode string) string {
+	ip := net.ParseIP(innerIP)
+	if ip != nil && ip.IsLoopback() {
+		return innerIP
+	}
+	if mode == "asked" {
+		if innerIP == "" {
+			return "0.0.0.0"
+		}
+		return innerIP
+	}
+	return "127.0.0.1"
+}
+
+func unspecified(ip string) bool {
+	return ip == "" || ip == "0.0.0.0" || ip == "::"
+}
+
+func (f *forwarder) reconcile(t table, w wrapperInfo) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t.Error != "" {
+		// A failed look is no news about the ports: keep the forwards.
+		f.lastError = "agent: " + t.Error
+		return
+	}
+	f.lastError = ""
+	want := map[string]bool{}
+	for _, p := range t.Ports {
+		listen := net.JoinHostPort(bindAddress(p.HostIP, f.cfg.Address), strconv.Itoa(p.HostPort))
+		key := p.Proto + " " + listen
+		want[key] = true
+		fw := f.fwds[key]
+		if fw == nil {
+			fw = &forward{Listen: listen, Proto: p.Proto, Since: time.Now()}
+			f.fwds[key] = fw
+		}
+		fw.Inner = net.JoinHostPort(p.HostIP, strconv.Itoa(p.HostPort))
+		fw.Container, fw.Namespace, fw.ID, fw.ContainerPort = p.Name, p.Namespace, p.ID, p.ContainerPort
+		fw.direct = f.cfg.Direct && unspecified(p.HostIP)
+		if b := w.NetworkSettings.Ports[fmt.Sprintf("%d/%s", p.HostPort, p.Proto)]; len(b) > 0 {
+			fw.Note = fmt.Sprintf("published by the stack's ports setting at %s:%s", b[0].HostIp, b[0].HostPort)
+			continue
+		}
+		if p.Proto != "tcp" {
+			fw.Note = p.Proto + " is not forwarded (tcp only)"
+			continue
+		}
+		if fw.ln == nil && fw.Error == "" {
+			f.listen(fw)
+		}
+	}
+	for k, fw := range f.fwds {
+		if !want[k] {
+			if fw.ln != nil {
+				_ = fw.ln.Close()
+			}
+			delete(f.fwds, k)
+		}
+	}
+}
+
+// listen opens the host port; a taken one is kept as an error and retried.
+func (f *forwarder) listen(fw *forward) {
+	ln, err := net.Listen("tcp", fw.Listen)
+	if err != nil {
+		fw.Error = err.Error()
+		logf("forward %s -> %s (%s): %v", fw.Listen, fw.Inner, fw.Container, err)
+		return
+	}
+	fw.Error, fw.ln, fw.Since = "", ln, time.Now()
+	logf("forward %s -> %s (%s, port %d)", fw.Listen, fw.Inner, fw.Container, fw.ContainerPort)
+	go f.accept(fw, ln)
+}
+
+func (f *forwarder) retryLoop() {
+	for range time.Tick(2 * time.Second) {
+		f.mu.Lock()
+		for _, fw := range f.fwds {
+			if fw.ln == nil && fw.Error != "" && f.connected {
+				fw.Error = ""
+				f.listen(fw)
+			}
+		}
+		f.mu.Unlock()
+	}
+}
+
+func (f *forwarder) accept(fw *forward, ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		atomic.AddInt64(&fw.Conns, 1)
+		f.mu.Lock()
+		m, ip, inner, direct := f.mux, f.wrapperIP, fw.Inner, fw.direct
+		f.mu.Unlock()
+		in := func(n int) { atomic.AddInt64(&fw.BytesIn, int64(n)) }
+		out := func(n int) { atomic.AddInt64(&fw.BytesOut, int64(n)) }
+		switch {
+		case direct && ip != "":
+			_, port, _ := net.SplitHostPort(inner)
+			go proxy(c, net.JoinHostPort(ip, port), in, out)
+		case m != nil:
+			s := m.add(m.newID())
+			if m.send(frameOpen, s.id, []byte(inner)) != nil {
+				m.remove(s.id)
+				_ = c.Close()
+				continue
+			}
+			go s.pump(c, in, out)
+		default:
+			_ = c.Close()
+		}
+	}
+}
+
+// proxy joins two TCP connections; io.CopyN keeps Linux's splice (no copy
+// through this process) while the counters move every 4 MiB.
+func proxy(c net.Conn, target string, in, out func(int)) {
+	d, err := net.DialTimeout("tcp", target, 5*time.Second)
+	if err != nil {
+		_ = c.Close()
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	pipe := func(dst, src net.Conn, count func(int)) {
+		defer wg.Done()
+		for {
+			n, err := io.CopyN(dst, src, 4<<20)
+			count(int(n))
+			if err != nil {
+				break
+			}
+		}
+		if tc, ok := dst.(*net.TCPConn); ok {
+			_ = tc.CloseWrite()
+		}
+	}
+	go pipe(d, c, in)
+	go pipe(c, d, out)
+	wg.Wait()
+	_ = c.Close()
+	_ = d.Close()
+}

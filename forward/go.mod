@@ -1,0 +1,3 @@
+module nerdctl-dind/forward
+
+go 1.21
