@@ -112,6 +112,29 @@ export interface StackStatus {
     ports: string;
     storage: string;
     images: string;
+    /** The forwarder's line (forward/: every inner published port on this machine). */
+    forwards?: string;
+}
+
+/** What `ndind-forward list --json` prints, as much as status reads. */
+export interface ForwarderState {
+    running: boolean;
+    connected?: boolean;
+    error?: string;
+    transport?: string;
+    forwards?: { listen: string; container: string; error?: string; note?: string }[];
+}
+
+/** One line for make status: how many forward, and each failure with its reason. */
+export function forwardsText(s: ForwarderState, stack: string): string {
+    if (!s.running) return `forwarder not running (make up STACK=${stack} starts it)`;
+    if (!s.connected) return `forwarder not connected to the wrapper${s.error ? `: ${s.error}` : ""}`;
+    const all = s.forwards ?? [];
+    const failed = all.filter((f) => f.error);
+    const ok = all.filter((f) => !f.error && !f.note);
+    const parts = [`${ok.length} forwarded${ok.length ? ` (${ok.map((f) => `${f.listen} ${f.container}`).join(", ")})` : ""}`];
+    if (failed.length) parts.push(`${failed.length} FAILED: ${failed.map((f) => `${f.listen} ${f.container}: ${f.error ?? ""}`).join("; ")}`);
+    return `${parts.join("; ")}; ${s.transport ?? ""}`;
 }
 
 export function formatStatus(stacks: StackStatus[]): string {
@@ -125,6 +148,7 @@ export function formatStatus(stacks: StackStatus[]): string {
         `  ports     ${s.ports}`,
         `  storage   ${s.storage}`,
         `  images    ${s.images}`,
+        ...(s.forwards ? [`  forwards  ${s.forwards}`] : []),
     ].join("\n")).join("\n\n");
 }
 

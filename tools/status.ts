@@ -5,11 +5,12 @@
 // docker call bounded (NDIND_STATUS_TIMEOUT, 8 s), so an engine that does not
 // answer costs one timeout and is named for its stacks.
 import * as fs from "fs";
+import * as path from "path";
 import * as yaml from "js-yaml";
 import { engineName, lastLine, parseDockerEnv, Result, runAsync, runSync } from "./exec";
 import { containerName } from "../components/names";
-import { die, log, stackFile } from "./stack";
-import { formatStatus, humanSize, Inspect, publishedPorts, StackStatus, summarizeState, versionsText, wrapperState } from "./status-model";
+import { die, log, ROOT, stackFile } from "./stack";
+import { formatStatus, ForwarderState, forwardsText, humanSize, Inspect, publishedPorts, StackStatus, summarizeState, versionsText, wrapperState } from "./status-model";
 
 const TIMEOUT_S = Number(process.env.NDIND_STATUS_TIMEOUT ?? 8);
 
@@ -86,6 +87,10 @@ async function stackStatus(name: string, current: boolean): Promise<StackStatus>
         status.storage = `${storageDir}: ${du.code === 0 ? sizeOf(du.stdout.trim().split("\n")) : `size unknown (${lastLine(du)})`}`;
     } else if (storageDir) {
         status.storage = `${storageDir}: size unknown (measured by the running wrapper there)`;
+    }
+    if (ours) {
+        const f = await runAsync(path.join(ROOT, "forward", "out", "ndind-forward"), ["list", "--json", "--stack", name, "--root", ROOT], { timeoutS: TIMEOUT_S });
+        status.forwards = f.code === 0 ? forwardsText(JSON.parse(f.stdout) as ForwarderState, name) : `unknown: ${lastLine(f)} (make toolchain builds the forwarder)`;
     }
     if (storageDir && ours) {
         const layout = await runAsync("docker", ["exec", container, "/scripts/storage.sh", "show"], { env, timeoutS: TIMEOUT_S });

@@ -41,6 +41,7 @@ describe("settings", () => {
         assert.strictEqual(s.destroyDeletesStorage, false);
         assert.strictEqual(s.privileged, true);
         assert.strictEqual(s.iptablesBackend, "auto");
+        assert.strictEqual(s.forwards, "loopback");
         assert.strictEqual(s.buildkit, true);
         assert.ok(Object.isFrozen(s));
     });
@@ -89,6 +90,8 @@ describe("settings", () => {
             "nerdctl-dind:baseImage is empty: give an image reference such as alpine:3.23, or pulumi config rm baseImage for the default"],
         ["an unknown iptables backend", { iptablesBackend: "nftables" },
             'nerdctl-dind:iptablesBackend is "nftables": give auto (the wrapper tries each backend), legacy or nft'],
+        ["an unknown forwards mode", { forwards: "all" },
+            'nerdctl-dind:forwards is "all": give loopback (every forward on 127.0.0.1), asked (the address the inner -p asked for) or off'],
         ["an unknown storage layout", { storageLayout: "volume" },
             'nerdctl-dind:storageLayout is "volume": give auto (the wrapper chooses), folder or image'],
         ["an image size without a unit", { storageImageSize: "64" },

@@ -1,7 +1,7 @@
 // make status's reading (tools/status-model.ts): the state's summary, and the
 // wrapper's state against it: running, stopped, unhealthy, missing, drifted.
 import * as assert from "assert";
-import { formatStatus, humanSize, Inspect, summarizeState, versionsText, wrapperState } from "../../tools/status-model";
+import { formatStatus, forwardsText, humanSize, Inspect, summarizeState, versionsText, wrapperState } from "../../tools/status-model";
 
 // A `pulumi stack export` of an ndind stack, cut to what status reads.
 const EXPORT = {
@@ -66,5 +66,19 @@ describe("make status", () => {
         assert.strictEqual(humanSize(8500), "8.3 MiB");
         assert.strictEqual(humanSize(3 * 1024 * 1024), "3.0 GiB");
         assert.match(formatStatus([]), /^no stack/);
+    });
+
+    it("names the forwards, and each failed one with its reason", () => {
+        const text = forwardsText({
+            running: true, connected: true, transport: "direct to the wrapper's address", forwards: [
+                { listen: "127.0.0.1:9000", container: "web" },
+                { listen: "127.0.0.1:9001", container: "db", error: "listen tcp 127.0.0.1:9001: bind: address already in use" },
+                { listen: "127.0.0.1:8080", container: "fixed", note: "published by the stack's ports setting at 127.0.0.1:8080" },
+            ],
+        }, "dev");
+        assert.strictEqual(text, "1 forwarded (127.0.0.1:9000 web); 1 FAILED: 127.0.0.1:9001 db: listen tcp 127.0.0.1:9001: bind: address already in use; " +
+            "direct to the wrapper's address");
+        assert.strictEqual(forwardsText({ running: false }, "dev"), "forwarder not running (make up STACK=dev starts it)");
+        assert.strictEqual(forwardsText({ running: true, connected: false, error: "not running" }, "dev"), "forwarder not connected to the wrapper: not running");
     });
 });

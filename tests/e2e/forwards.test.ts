@@ -1,0 +1,134 @@
+// Every inner published port on the host (issue 30), made as the README tells
+// a user: make up, then an inner `nerdctl run -d -p PORT:80` answers on this
+// machine's 127.0.0.1:PORT with no make up and no wrapper replacement, and
+// stops when the container goes; compose too; a taken host port is reported
+// while the inner container runs; the forwards come back after docker restart
+// of the wrapper and after the forwarder is killed; the streams through the
+// engine (what a remote engine uses) carry the same traffic.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as net from "net";
+import * as path from "path";
+import { BUSYBOX, must, requirePrerequisites, ROOT, run, stackFile, waitFor } from "./harness";
+
+const name = `pf-${process.pid.toString(36)}`;
+const container = `nerdctl-dind-${name}`;
+const storage = path.join(ROOT, "lib", name);
+const FORWARD = path.join(ROOT, "forward", "out", "ndind-forward");
+const [WEB, COMPOSE, TAKEN, LOOPBACK] = [19101, 19102, 19103, 19104];
+
+interface Forward { listen: string; container: string; inner: string; error?: string; note?: string; bytesOut: number; conns: number }
+interface State { running: boolean; connected: boolean; pid: number; transport: string; forwards: Forward[] | null }
+
+function state(): State {
+    return JSON.parse(must(FORWARD, ["list", "--json", "--stack", name, "--root", ROOT])) as State;
+}
+
+function forwardOf(port: number): Forward | undefined {
+    return (state().forwards ?? []).find((f) => f.listen === `127.0.0.1:${port}`);
+}
+
+function page(port: number): string {
+    return run("curl", ["-s", "--max-time", "2", `http://127.0.0.1:${port}/`]).out;
+}
+
+/** An httpd serving `text`, as the README's example runs one. */
+function httpd(cname: string, publish: string, text: string, ...flags: string[]): void {
+    must("docker", ["exec", container, "nerdctl", "run", "-d", "--name", cname, ...flags, "-p", publish, BUSYBOX,
+        "sh", "-c", `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`]);
+}
+
+function cleanup(): void {
+    run("make", ["-s", "destroy", `STACK=${name}`]);
+    run("pulumi", ["stack", "rm", "--yes", "--force", "--stack", name, "--non-interactive"]);
+    run("docker", ["rm", "-f", container]);
+    run("docker", ["rmi", `nerdctl-dind:${name}`]);
+    fs.rmSync(storage, { recursive: true, force: true });
+    fs.rmSync(stackFile(name), { force: true });
+}
+
+describe("every inner published port on the host (forwards, end to end)", function () {
+    before(() => {
+        requirePrerequisites();
+        assert.ok(fs.existsSync(FORWARD), `no ${FORWARD} (run make toolchain)`);
+        cleanup();
+    });
+    after(cleanup);
+
+    it("make up starts the stack's forwarder; make load brings busybox in", () => {
+        const out = must("make", ["up", `STACK=${name}`]);
+        assert.match(out, new RegExp(`forwards: forwarder of ${name} started .*0 forward\\(s\\), 0 failed, direct to the wrapper's address`), out.slice(-3000));
+        must("make", ["load", `STACK=${name}`, `IMAGE=${BUSYBOX}`]);
+    });
+
+    it("an inner nerdctl run -d -p answers on the host's 127.0.0.1 within seconds, with no make up", async () => {
+        const wrapperId = must("docker", ["inspect", "-f", "{{.Id}}", container]).trim();
+        httpd("web", `${WEB}:80`, "web-page", "--restart", "always");
+        const t = await waitFor("the inner port on the host", 5, () => page(WEB).includes("web-page"));
+        console.log(`      answered on 127.0.0.1:${WEB} ${t.toFixed(2)} s after nerdctl run returned`);
+        assert.strictEqual(must("docker", ["inspect", "-f", "{{.Id}}", container]).trim(), wrapperId, "the wrapper was replaced");
+        const list = must("make", ["-s", "forwards", `STACK=${name}`]);
+        assert.match(list, new RegExp(`127\\.0\\.0\\.1:${WEB}\\s+web \\(default\\) 0\\.0\\.0\\.0:${WEB} -> 80/tcp\\s+\\S+\\s+\\S+ \\S+\\s+\\d+(\\.\\d)? \\S*B\\s+[1-9]\\d*\\s+ok`), list);
+        assert.ok((forwardOf(WEB)?.bytesOut ?? 0) > 0, "no bytes counted");
+    });
+
+    it("nerdctl compose's published port answers, and is gone after compose down", async () => {
+        const compose = `services:\n  site:\n    image: ${BUSYBOX}\n    ports: ["${COMPOSE}:80"]\n` +
+            `    command: ["sh", "-c", "mkdir -p /www && echo compose-page > /www/index.html && exec httpd -f -p 80 -h /www"]\n`;
+        must("docker", ["exec", "-i", container, "sh", "-c", "mkdir -p /tmp/pf && cat > /tmp/pf/compose.yaml"], compose);
+        must("docker", ["exec", container, "nerdctl", "compose", "-f", "/tmp/pf/compose.yaml", "up", "-d"]);
+        await waitFor("the compose service on the host", 5, () => page(COMPOSE).includes("compose-page"));
+        must("docker", ["exec", container, "nerdctl", "compose", "-f", "/tmp/pf/compose.yaml", "down"]);
+        await waitFor("the compose port gone", 5, () => run("curl", ["-s", "--max-time", "2", `http://127.0.0.1:${COMPOSE}/`]).code === 7);
+    });
+
+    it("a host port already taken: the inner container runs, the failure is in make forwards and make status, and it heals", async () => {
+        const holder = net.createServer();
+        await new Promise<void>((ok) => holder.listen(TAKEN, "127.0.0.1", ok));
+        try {
+            httpd("taken", `${TAKEN}:80`, "taken-page");
+            await waitFor("the failure reported", 5, () => /address already in use/.test(forwardOf(TAKEN)?.error ?? ""));
+            assert.strictEqual(must("docker", ["exec", container, "nerdctl", "inspect", "-f", "{{.State.Running}}", "taken"]).trim(), "true");
+            assert.match(must("make", ["-s", "forwards", `STACK=${name}`]), new RegExp(`127\\.0\\.0\\.1:${TAKEN}\\s+taken .*FAIL: listen tcp 127\\.0\\.0\\.1:${TAKEN}: bind: address already in use`));
+            const status = must("make", ["-s", "status"]);
+            assert.match(status, new RegExp(`forwards  \\d+ forwarded .*1 FAILED: 127\\.0\\.0\\.1:${TAKEN} taken: listen tcp`), status);
+        } finally {
+            await new Promise((ok) => holder.close(ok));
+        }
+        await waitFor("the forward once the port is free", 6, () => page(TAKEN).includes("taken-page"));
+        must("docker", ["exec", container, "nerdctl", "rm", "-f", "taken"]);
+    });
+
+    it("the forwarder killed: its supervisor starts it again and the port answers", async () => {
+        const old = state().pid;
+        process.kill(old, "SIGKILL");
+        const t = await waitFor("a new forwarder", 10, () => { const s = state(); return s.pid !== old && s.connected && page(WEB).includes("web-page"); });
+        console.log(`      answering again ${t.toFixed(2)} s after kill -9 of the forwarder`);
+    });
+
+    it("docker restart of the wrapper: the forwards come back with the restart-policy container", async () => {
+        must("docker", ["restart", container]);
+        const t = await waitFor("the page after docker restart", 90, () => page(WEB).includes("web-page"));
+        console.log(`      answering again ${t.toFixed(1)} s after docker restart returned`);
+    });
+
+    it("through streams over the engine (a remote engine's transport): pages, 32 MiB intact, a port bound to the wrapper's loopback", async () => {
+        const out = must("env", ["NDIND_FORWARD_TRANSPORT=stream", "make", "up", `STACK=${name}`]);
+        assert.match(out, /forwards: forwarder of .* started .*streams through the engine/);
+        await waitFor("the page through the streams", 10, () => page(WEB).includes("web-page"));
+        must("docker", ["exec", container, "nerdctl", "exec", "web", "sh", "-c", "head -c 33554432 /dev/urandom > /www/big"]);
+        const inner = must("docker", ["exec", container, "nerdctl", "exec", "web", "md5sum", "/www/big"]).split(/\s+/)[0];
+        const got = must("sh", ["-c", `curl -s --max-time 60 http://127.0.0.1:${WEB}/big | md5sum`]).split(/\s+/)[0];
+        assert.strictEqual(got, inner, "the 32 MiB file came through changed");
+        httpd("lo", `127.0.0.1:${LOOPBACK}:80`, "loopback-page");
+        await waitFor("the loopback-bound port on the host", 5, () => page(LOOPBACK).includes("loopback-page"));
+    });
+
+    it("nerdctl rm -f: the host port stops answering; make destroy stops the forwarder", async () => {
+        must("docker", ["exec", container, "nerdctl", "rm", "-f", "web"]);
+        await waitFor("the port gone", 5, () => run("curl", ["-s", "--max-time", "2", `http://127.0.0.1:${WEB}/`]).code === 7);
+        assert.strictEqual(forwardOf(WEB), undefined);
+        must("make", ["-s", "destroy", `STACK=${name}`]);
+        assert.strictEqual(state().running, false);
+    });
+});
