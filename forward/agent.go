@@ -62,10 +62,24 @@ func parsePorts(s string) []innerPort {
 	return out
 }
 
+// psLine: what look reads of nerdctl ps's JSON. Names is a list in nerdctl
+// 1.x and a string in 2.x.
 type psLine struct {
-	ID    string `json:"ID"`
-	Names string `json:"Names"`
-	Ports string `json:"Ports"`
+	ID    string          `json:"ID"`
+	Names json.RawMessage `json:"Names"`
+	Ports string          `json:"Ports"`
+}
+
+func (p psLine) name() string {
+	var one string
+	if json.Unmarshal(p.Names, &one) == nil {
+		return one
+	}
+	var many []string
+	if json.Unmarshal(p.Names, &many) == nil && len(many) > 0 {
+		return strings.Join(many, ",")
+	}
+	return p.ID
 }
 
 func look() table {
@@ -88,7 +102,7 @@ func look() table {
 				continue
 			}
 			for _, ip := range parsePorts(p.Ports) {
-				ip.Namespace, ip.Name, ip.ID = n, p.Names, p.ID
+				ip.Namespace, ip.Name, ip.ID = n, p.name(), p.ID
 				t.Ports = append(t.Ports, ip)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"net"
 	"testing"
@@ -22,6 +23,22 @@ func TestParsePorts(t *testing.T) {
 	}
 	if len(parsePorts("")) != 0 || len(parsePorts("80/tcp")) != 0 {
 		t.Error("a port that is not published gave a forward")
+	}
+}
+
+func TestPsLineName(t *testing.T) {
+	for line, want := range map[string]string{
+		`{"ID":"c0bc8960e19c","Names":["web"],"Ports":"0.0.0.0:19101->80/tcp"}`: "web",
+		`{"ID":"c0bc8960e19c","Names":"web","Ports":""}`:                        "web",
+		`{"ID":"c0bc8960e19c","Ports":""}`:                                      "c0bc8960e19c",
+	} {
+		var p psLine
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if p.name() != want {
+			t.Errorf("%s: name %q, want %q", line, p.name(), want)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -178,28 +179,47 @@ func supervise(dir string) error {
 		return err
 	}
 	self, _ := os.Executable()
-	var child *exec.Cmd
+	var (
+		mu       sync.Mutex
+		child    *exec.Cmd
+		stopping bool
+	)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	go func() {
 		<-sig
+		mu.Lock()
+		stopping = true
 		if child != nil && child.Process != nil {
 			_ = child.Process.Kill()
 		}
+		mu.Unlock()
 		_ = os.Remove(filepath.Join(dir, "forwarder.pid"))
 		_ = os.Remove(pidFile)
 		os.Exit(0)
 	}()
 	for {
-		child = exec.Command(self, "run", "--dir", dir)
-		child.Stdout, child.Stderr = os.Stdout, os.Stderr
-		if err := child.Start(); err != nil {
+		c := exec.Command(self, "run", "--dir", dir)
+		c.Stdout, c.Stderr = os.Stdout, os.Stderr
+		mu.Lock()
+		if stopping {
+			mu.Unlock()
+			select {} // the signal handler exits
+		}
+		err := c.Start()
+		child = c
+		mu.Unlock()
+		if err != nil {
 			logf("supervisor: cannot start the forwarder: %v", err)
 		} else {
-			_ = writeFile(filepath.Join(dir, "forwarder.pid"), []byte(strconv.Itoa(child.Process.Pid)))
-			logf("supervisor: forwarder started (pid %d)", child.Process.Pid)
-			err := child.Wait()
-			logf("supervisor: forwarder pid %d ended (%v); starting it again", child.Process.Pid, err)
+			_ = writeFile(filepath.Join(dir, "forwarder.pid"), []byte(strconv.Itoa(c.Process.Pid)))
+			logf("supervisor: forwarder started (pid %d)", c.Process.Pid)
+			err := c.Wait()
+			mu.Lock()
+			if !stopping {
+				logf("supervisor: forwarder pid %d ended (%v); starting it again", c.Process.Pid, err)
+			}
+			mu.Unlock()
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
