@@ -1,12 +1,13 @@
 #!/bin/sh
 # Part of `make bench` (bench/run.sh runs it; it also runs alone): the port
 # forwarder (forward/) against the other ways in to an inner port. One stack
-# publishing two wrapper ports through Docker (ports setting); two inner
-# busybox containers, each an httpd (short connections) and an endless
-# stream of zeros (`nc -l` < /dev/zero, throughput): one on inner ports the
-# forwarder forwards, one on the ports Docker publishes. Per path: the median
-# and p99 of BENCH_CONNECTS (1000) short HTTP connections one after another,
-# and one BENCH_BYTES (1 GiB) stream, read by forward/netprobe. Paths: the
+# publishing a wrapper port through Docker (ports setting); two inner busybox
+# httpd, serving a small page (short connections) and a sparse file of
+# BENCH_BYTES (1 GiB; httpd sends it with sendfile, so the source costs little):
+# one on an inner port the forwarder forwards, one on the port Docker
+# publishes. Per path: the median and p99 of BENCH_CONNECTS (1000) short HTTP
+# connections one after another, and one GET of the big file, read by
+# forward/netprobe. Paths: the
 # forward on the local engine (direct to the wrapper), the forward through
 # streams over one docker exec (what remote engines use), Docker's published
 # port, and straight to the wrapper's address. Writes a markdown table to $1
@@ -24,7 +25,7 @@ STACK=${BENCH_PREFIX:-bench}-fwd-$$
 WRAPPER=nerdctl-dind-$STACK
 FORWARD="$NDIND_ROOT/forward/out/ndind-forward"
 PROBE=$(mktemp -d)/netprobe
-FWD_WEB=$((BASE + 1)) FWD_ZERO=$((BASE + 2)) DOCKER_WEB=$((BASE + 11)) DOCKER_ZERO=$((BASE + 12))
+FWD_WEB=$((BASE + 1)) DOCKER_WEB=$((BASE + 11))
 
 cleanup() {
 	"$FORWARD" stop --stack "$STACK" --root "$NDIND_ROOT" >/dev/null 2>&1 || :
@@ -39,26 +40,25 @@ trap cleanup EXIT
 log "bench: forwards: building forward/netprobe"
 (cd forward && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -o "$PROBE" ./netprobe)
 
-log "bench: forwards: stack $STACK, Docker publishing 127.0.0.1:$DOCKER_WEB and :$DOCKER_ZERO"
+log "bench: forwards: stack $STACK, Docker publishing 127.0.0.1:$DOCKER_WEB"
 pulumi stack init "$STACK" --non-interactive >/dev/null
 p="pulumi config set --stack $STACK"
 $p baseImage nerdctl-dind/base:bookworm
 $p plugins ndind
 $p --path 'preload[0]' "$NDIND_CACHE/images/busybox.tar"
 $p --path 'ports[0]' "$DOCKER_WEB:8080"
-$p --path 'ports[1]' "$DOCKER_ZERO:8081"
 pulumi up --yes --skip-preview --non-interactive --stack "$STACK" >/dev/null
 
-# NAME WEB ZERO: an inner httpd on WEB and zeros on ZERO.
+# NAME PORT: an inner httpd published on PORT.
 inner() {
-	docker exec "$WRAPPER" nerdctl run -d --name "$1" -p "$2:80" -p "$3:81" busybox:ndind sh -c \
-		'mkdir -p /www && echo ok >/www/index.html && httpd -p 80 -h /www && while :; do nc -l -p 81 </dev/zero; done' >/dev/null
+	docker exec "$WRAPPER" nerdctl run -d --name "$1" -p "$2:80" busybox:ndind sh -c \
+		"mkdir -p /www && echo ok >/www/index.html && truncate -s $BYTES /www/zero && exec httpd -f -p 80 -h /www" >/dev/null
 }
-inner fwd "$FWD_WEB" "$FWD_ZERO"
-inner dock 8080 8081
+inner fwd "$FWD_WEB"
+inner dock 8080
 ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$WRAPPER")
 
-# LABEL WEBADDR ZEROADDR: one table row.
+# LABEL ADDR: one table row.
 row() {
 	i=0
 	until "$PROBE" connect "$2" 1 >/dev/null 2>&1; do
@@ -66,17 +66,17 @@ row() {
 		[ $i -lt 100 ] || die "$1: $2 does not answer"
 		sleep 0.1
 	done
-	log "bench: forwards: $1: $CONNECTS connections to $2, $BYTES bytes from $3"
-	set -- "$1" "$("$PROBE" connect "$2" "$CONNECTS")" "$("$PROBE" read "$3" "$BYTES")"
+	log "bench: forwards: $1: $CONNECTS connections to $2, $BYTES bytes from it"
+	set -- "$1" "$("$PROBE" connect "$2" "$CONNECTS")" "$("$PROBE" read "$2" "$BYTES")"
 	echo "| $1 | ${2% *} | ${2#* } | ${3% *} | ${3#* } |" >>"$PROBE.rows"
 }
 
 NDIND_FORWARD_TRANSPORT='' "$FORWARD" start --stack "$STACK" --root "$NDIND_ROOT" >/dev/null
-row "forward (local engine: direct to the wrapper)" "127.0.0.1:$FWD_WEB" "127.0.0.1:$FWD_ZERO"
+row "forward (local engine: direct to the wrapper)" "127.0.0.1:$FWD_WEB"
 NDIND_FORWARD_TRANSPORT=stream "$FORWARD" start --stack "$STACK" --root "$NDIND_ROOT" >/dev/null
-row "forward through streams over docker exec (remote engines' way)" "127.0.0.1:$FWD_WEB" "127.0.0.1:$FWD_ZERO"
-row "Docker's published port (ports setting)" "127.0.0.1:$DOCKER_WEB" "127.0.0.1:$DOCKER_ZERO"
-row "straight to the wrapper's address" "$ip:8080" "$ip:8081"
+row "forward through streams over docker exec (remote engines' way)" "127.0.0.1:$FWD_WEB"
+row "Docker's published port (ports setting)" "127.0.0.1:$DOCKER_WEB"
+row "straight to the wrapper's address" "$ip:8080"
 
 ratio() { awk -F'|' -v a="$1" -v b="$2" -v c="$3" '
 	index($2, a) { x = $(c) } index($2, b) { y = $(c) } END { printf "%.2f", x / y }' "$PROBE.rows"; }

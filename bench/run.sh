@@ -75,7 +75,7 @@ cleanup() {
 	sh tests/remote/host.sh down "$REMOTE" >/dev/null 2>&1 || :
 	rm -rf "$REMOTE_DIR" "$(stack_file "$RSTACK")"
 	docker rmi "nerdctl-dind:$STACK" "nerdctl-dind:$PSTACK" "nerdctl-dind:$PLAIN" >/dev/null 2>&1 || :
-	rm -rf "$STORAGE" "$NDIND_ROOT/lib/${PSTACK:?}" "$NDIND_ROOT/lib/${PLAIN:?}" "$(stack_file "$STACK")" "$(stack_file "$PSTACK")" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit" "$ROWS.breakdown" "$ROWS.trace" "$ROWS.editphases" "$ROWS.layouts" "$ROWS.storage"
+	rm -rf "$STORAGE" "$NDIND_ROOT/lib/${PSTACK:?}" "$NDIND_ROOT/lib/${PLAIN:?}" "$(stack_file "$STACK")" "$(stack_file "$PSTACK")" "$ROWS" "$ROWS.samples" "$ROWS.main" "$ROWS.mark" "$ROWS.bin" "$ROWS.edit" "$ROWS.breakdown" "$ROWS.trace" "$ROWS.editphases" "$ROWS.layouts" "$ROWS.storage" "$ROWS.forwards"
 }
 trap cleanup EXIT
 
@@ -156,6 +156,8 @@ stack_pull=$(awk -F'|' '/^nerdctl pull of a/ { print $3 }' "$ROWS")
 host_pull=$(awk -F'|' '/^docker pull of it/ { print $3 }' "$ROWS")
 # What the image layout of shared folders costs, against the folder layout.
 sh "$here/storage-layouts.sh" "$ROWS.layouts" >"$ROWS.storage"
+# Inner ports: the forwarder against Docker's published port and the wrapper's address.
+sh "$here/forwards.sh" "$ROWS.forwards" >/dev/null
 
 # Against the second host: every docker call goes over ssh.
 measure "remote: second host start (docker run -> docker info over ssh)" "sh tests/remote/host.sh down $REMOTE" \
@@ -283,6 +285,8 @@ pulumi_plain="not installed here"
 	echo "Storage layouts (bench/storage-layouts.sh; docs/storage.md), median (min-max):"
 	echo
 	cat "$ROWS.storage"
+	echo
+	cat "$ROWS.forwards"
 	echo
 	cat "$ROWS.breakdown"
 	echo

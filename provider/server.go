@@ -110,7 +110,11 @@ func (s *server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc
 	if err != nil {
 		return nil, err
 	}
-	return diffResponse(k.diff(olds, news)), nil
+	d := k.diff(olds, news)
+	if _, ok := k.(container); ok && len(d.replaces) > 0 {
+		noticeReplacement(req.GetUrn(), req.GetId(), olds)
+	}
+	return diffResponse(d), nil
 }
 
 func diffResponse(d diffResult) *pulumirpc.DiffResponse {

@@ -3,8 +3,9 @@
 //
 //	netprobe connect HOST:PORT N   N short HTTP/1.0 GETs one after another:
 //	                               prints the median and p99 milliseconds
-//	netprobe read HOST:PORT BYTES  reads BYTES from one connection:
-//	                               prints the seconds and MiB/s
+//	netprobe read HOST:PORT BYTES  GET /zero on one connection, read to its
+//	                               end (at least BYTES): prints the seconds
+//	                               and MiB/s
 package main
 
 import (
@@ -72,8 +73,11 @@ func read(addr string, want int64) error {
 		return err
 	}
 	defer c.Close()
-	got, err := io.CopyN(io.Discard, c, want)
-	if got != want {
+	if _, err := io.WriteString(c, "GET /zero HTTP/1.0\r\n\r\n"); err != nil {
+		return err
+	}
+	got, err := io.Copy(io.Discard, c)
+	if got < want || err != nil {
 		return fmt.Errorf("read %d of %d bytes from %s: %v", got, want, addr, err)
 	}
 	s := time.Since(t0).Seconds()

@@ -8,14 +8,15 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
 import * as path from "path";
-import { BUSYBOX, must, requirePrerequisites, ROOT, run, stackFile, waitFor } from "./harness";
+import { BUSYBOX, env, must, requirePrerequisites, ROOT, run, stackFile, waitFor } from "./harness";
 
 const name = `pf-${process.pid.toString(36)}`;
 const container = `nerdctl-dind-${name}`;
 const storage = path.join(ROOT, "lib", name);
 const FORWARD = path.join(ROOT, "forward", "out", "ndind-forward");
-const [WEB, COMPOSE, TAKEN, LOOPBACK] = [19101, 19102, 19103, 19104];
+const [WEB, COMPOSE, TAKEN, LOOPBACK, REMOTE_WEB] = [19101, 19102, 19103, 19104, 19121];
 
 interface Forward { listen: string; container: string; inner: string; error?: string; note?: string; bytesOut: number; conns: number }
 interface State { running: boolean; connected: boolean; pid: number; transport: string; forwards: Forward[] | null }
@@ -124,11 +125,71 @@ describe("every inner published port on the host (forwards, end to end)", functi
         await waitFor("the loopback-bound port on the host", 5, () => page(LOOPBACK).includes("loopback-page"));
     });
 
+    it("make preview of a ports change names the running inner containers the wrapper's replacement stops", function () {
+        if (must("pulumi", ["config", "get", "plugins", "--stack", name]).trim() !== "ndind") this.skip(); // our plugin's Diff says it
+        must("pulumi", ["config", "set", "--stack", name, "--path", "ports[0]", "19105:8080"]);
+        try {
+            const out = must("make", ["preview", `STACK=${name}`]);
+            assert.match(out, new RegExp(`replacing ${container} stops the 2 inner container\\(s\\) running in it: ` +
+                "lo \\(namespace default, no restart policy: stays stopped; nerdctl start lo\\), web \\(namespace default, restart always: comes back\\)"), out);
+        } finally {
+            must("pulumi", ["config", "rm", "--stack", name, "ports"]);
+        }
+    });
+
     it("nerdctl rm -f: the host port stops answering; make destroy stops the forwarder", async () => {
         must("docker", ["exec", container, "nerdctl", "rm", "-f", "web"]);
         await waitFor("the port gone", 5, () => run("curl", ["-s", "--max-time", "2", `http://127.0.0.1:${WEB}/`]).code === 7);
         assert.strictEqual(forwardOf(WEB), undefined);
         must("make", ["-s", "destroy", `STACK=${name}`]);
         assert.strictEqual(state().running, false);
+    });
+});
+
+// The same on a second Docker host reached over ssh (tests/remote/host.sh):
+// the wrapper's address is not reachable from here, so every connection goes
+// through the agent's one `docker exec` over ssh; the port answers on this
+// machine, the one the user types on.
+describe("every inner published port on the host, remote engine over ssh (forwards, end to end)", function () {
+    const rname = `pf-${process.pid.toString(36)}-r`;
+    const rcontainer = `nerdctl-dind-${rname}`;
+    const host = `pf-remote-${process.pid.toString(36)}`;
+    const sshPort = 19400 + (process.pid % 50);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pf-remote-"));
+    const path0 = env.PATH;
+    const engine = `ssh://root@127.0.0.1:${sshPort}`;
+    const onEngine = (...args: string[]) => must("docker", ["-H", engine, ...args]);
+
+    before(() => {
+        requirePrerequisites();
+        must("sh", ["tests/remote/host.sh", "up", host, String(sshPort), dir]);
+        // docker's ssh transport, and the forwarder make up starts, run the `ssh` PATH finds: the test's key.
+        env.PATH = `${path.join(dir, "bin")}:${path0}`;
+    });
+    after(() => {
+        run("make", ["-s", "destroy", `STACK=${rname}`]);
+        run("pulumi", ["stack", "rm", "--yes", "--force", "--stack", rname, "--non-interactive"]);
+        fs.rmSync(stackFile(rname), { force: true });
+        env.PATH = path0;
+        run("sh", ["tests/remote/host.sh", "down", host]);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("make up on the ssh engine starts a forwarder that streams through the engine", () => {
+        must("make", ["-s", "stack", `STACK=${rname}`]);
+        must("pulumi", ["config", "set", "--stack", rname, "dockerHost", engine]);
+        const out = must("make", ["up", `STACK=${rname}`]);
+        assert.match(out, new RegExp(`forwards: forwarder of ${rname} started .*streams through the engine`), out.slice(-3000));
+        must("make", ["load", `STACK=${rname}`, `IMAGE=${BUSYBOX}`]);
+    });
+
+    it("an inner nerdctl run -d -p on the remote wrapper answers on this machine's 127.0.0.1, and stops after rm -f", async () => {
+        onEngine("exec", rcontainer, "nerdctl", "run", "-d", "--name", "web", "-p", `${REMOTE_WEB}:80`, BUSYBOX,
+            "sh", "-c", "mkdir -p /www && echo remote-page > /www/index.html && exec httpd -f -p 80 -h /www");
+        const t = await waitFor("the remote inner port on this machine", 5, () => page(REMOTE_WEB).includes("remote-page"));
+        console.log(`      answered on 127.0.0.1:${REMOTE_WEB} ${t.toFixed(2)} s after nerdctl run returned (over ssh)`);
+        assert.match(must("make", ["-s", "forwards", `STACK=${rname}`]), new RegExp(`127\\.0\\.0\\.1:${REMOTE_WEB}\\s+web \\(default\\).*\\bok$`, "m"));
+        onEngine("exec", rcontainer, "nerdctl", "rm", "-f", "web");
+        await waitFor("the remote port gone", 5, () => run("curl", ["-s", "--max-time", "2", `http://127.0.0.1:${REMOTE_WEB}/`]).code === 7);
     });
 });
