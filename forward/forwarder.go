@@ -49,6 +49,7 @@ type forwarder struct {
 	connected bool
 	since     time.Time
 	lastError string
+	changed   chan struct{}
 }
 
 // wrapperInfo is what docker inspect says of the wrapper.
@@ -95,7 +96,7 @@ func runForwarder(dir string) error {
 	if err != nil {
 		return err
 	}
-	f := &forwarder{cfg: cfg, dir: dir, fwds: map[string]*forward{}}
+	f := &forwarder{cfg: cfg, dir: dir, fwds: map[string]*forward{}, changed: make(chan struct{}, 1)}
 	go f.stateLoop()
 	go f.retryLoop()
 	backoff := 200 * time.Millisecond
@@ -154,6 +155,7 @@ func (f *forwarder) session() error {
 	f.mu.Lock()
 	f.mux, f.wrapperIP, f.connected, f.since, f.lastError = m, ip, true, time.Now(), ""
 	f.mu.Unlock()
+	f.touch()
 	logf("agent running in %s (wrapper address %s, transport %s)", f.cfg.Container, ip, f.transport())
 	r := bufio.NewReaderSize(stdout, 64<<10)
 	for {
@@ -224,4 +226,5 @@ func (f *forwarder) down(err error) {
 		delete(f.fwds, k)
 	}
 	f.connected, f.mux, f.lastError = false, nil, err.Error()
+	f.touch()
 }

@@ -35,6 +35,7 @@ func unspecified(ip string) bool {
 func (f *forwarder) reconcile(t table, w wrapperInfo) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	defer f.touch()
 	if t.Error != "" {
 		// A failed look is no news about the ports: keep the forwards.
 		f.lastError = "agent: " + t.Error
@@ -96,6 +97,7 @@ func (f *forwarder) retryLoop() {
 			if fw.ln == nil && fw.Error != "" && f.connected {
 				fw.Error = ""
 				f.listen(fw)
+				f.touch()
 			}
 		}
 		f.mu.Unlock()

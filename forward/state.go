@@ -57,9 +57,13 @@ func (f *forwarder) snapshot(started time.Time) state {
 	return s
 }
 
+// stateLoop writes the state at once when a forward comes or goes (changed),
+// so that the list a user asks for right after a port answers has it, and
+// every 250 ms for the byte counts.
 func (f *forwarder) stateLoop() {
 	started := time.Now()
 	last := ""
+	tick := time.NewTicker(250 * time.Millisecond)
 	for {
 		b, _ := json.MarshalIndent(f.snapshot(started), "", "  ")
 		if string(b) != last {
@@ -67,7 +71,18 @@ func (f *forwarder) stateLoop() {
 				last = string(b)
 			}
 		}
-		time.Sleep(250 * time.Millisecond)
+		select {
+		case <-tick.C:
+		case <-f.changed:
+		}
+	}
+}
+
+// touch asks stateLoop for a write now.
+func (f *forwarder) touch() {
+	select {
+	case f.changed <- struct{}{}:
+	default:
 	}
 }
 
