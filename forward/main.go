@@ -45,7 +45,10 @@ func main() {
 	case "start":
 		err = start(*stack, *root, need(*dir))
 	case "stop":
-		err = stop(need(*dir), true)
+		// make destroy: the forwarder goes, and its folder (config, state, log) with it.
+		if err = stop(need(*dir), true); err == nil {
+			err = os.RemoveAll(*dir)
+		}
 	case "list":
 		err = list(need(*dir), *stack, *asJSON)
 	default:
