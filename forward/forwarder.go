@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -100,22 +101,45 @@ func runForwarder(dir string) error {
 	go f.stateLoop()
 	go f.retryLoop()
 	backoff := 200 * time.Millisecond
+	var goneSince time.Time
 	for {
 		t0 := time.Now()
 		err := f.session()
 		f.down(err)
+		// A wrapper removed for good (a destroy that was not make destroy)
+		// ends the forwarder; a replacement's gap is seconds.
+		if strings.Contains(err.Error(), "No such container") || strings.Contains(err.Error(), "No such object") {
+			if goneSince.IsZero() {
+				goneSince = time.Now()
+			} else if time.Since(goneSince) > goneFor {
+				logf("wrapper %s: gone for %s; the forwarder stops (make up starts it again)", cfg.Container, goneFor)
+				os.Exit(exitGone)
+			}
+		} else {
+			goneSince = time.Time{}
+		}
 		logf("wrapper %s: %v; again in %s", cfg.Container, err, backoff)
 		if time.Since(t0) > 10*time.Second {
 			backoff = 200 * time.Millisecond
 		}
 		time.Sleep(backoff)
-		if backoff < 2*time.Second {
-			backoff *= 2
-		}
+		backoff = min(backoff*2, 2*time.Second)
 	}
 }
 
 const agentPath = "/run/nerdctl-dind/ndind-forward-agent"
+
+// exitGone: the forwarder's exit when its wrapper has been missing for
+// goneFor (NDIND_FORWARD_GONE_AFTER seconds, default 60); its supervisor
+// then stops too.
+const exitGone = 3
+
+var goneFor = func() time.Duration {
+	if n, err := strconv.Atoi(os.Getenv("NDIND_FORWARD_GONE_AFTER")); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	return 60 * time.Second
+}()
 
 // session runs one agent exec; it returns when that ends (the wrapper
 // stopped or restarted, the link dropped).

@@ -215,6 +215,13 @@ func supervise(dir string) error {
 			_ = writeFile(filepath.Join(dir, "forwarder.pid"), []byte(strconv.Itoa(c.Process.Pid)))
 			logf("supervisor: forwarder started (pid %d)", c.Process.Pid)
 			err := c.Wait()
+			if c.ProcessState != nil && c.ProcessState.ExitCode() == exitGone {
+				logf("supervisor: the wrapper is gone; stopping")
+				_ = os.Remove(filepath.Join(dir, "forwarder.pid"))
+				_ = os.Remove(filepath.Join(dir, "state.json"))
+				_ = os.Remove(pidFile)
+				return nil
+			}
 			mu.Lock()
 			if !stopping {
 				logf("supervisor: forwarder pid %d ended (%v); starting it again", c.Process.Pid, err)
