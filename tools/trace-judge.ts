@@ -5,6 +5,8 @@
 // probe that fails is blamed on a hop only when the probe of the hop after
 // it succeeds, so a dead inner server is not reported as a NAT fault.
 
+import { ForwardFacts, forwardRow } from "./trace-forward";
+
 export type ProbeStatus = "ok" | "fail" | "skip";
 export interface Probe {
     status: ProbeStatus;
@@ -36,6 +38,8 @@ export interface HostFacts {
     configured: string[];
     hostListeners: string[];
     hostProbe?: Probe;
+    /** Set when the port is traced as a forward of the stack's forwarder (tools/trace-forward.ts). */
+    forward?: ForwardFacts;
 }
 
 export interface InnerContainer {
@@ -184,7 +188,9 @@ export function judge(h: HostFacts, w?: WrapperFacts): Row[] {
             : `Docker publishes no host port ${h.port} for the wrapper (it publishes: ${h.published.length ? h.published.join(", ") : "nothing"})`,
         probe: probeText("host", h.hostProbe),
     };
+    if (h.forward) Object.assign(publishRow, forwardRow(h.stack, h.port, h.forward, h.hostProbe, nat, w?.containers.some((c) => c.status === "running") ?? false));
     rows.push(publishRow);
+    if (h.forward && !w) return rows;
     if (!p) {
         const wanted = h.configured.find((c) => c.split("->")[0].endsWith(`:${h.port}`));
         Object.assign(publishRow, {
@@ -195,7 +201,7 @@ export function judge(h: HostFacts, w?: WrapperFacts): Row[] {
         });
         return rows;
     }
-    if (failed(h.hostProbe) && ok(nat)) {
+    if (!h.forward && failed(h.hostProbe) && ok(nat)) {
         Object.assign(publishRow, {
             status: "FAIL", why: "the wrapper answers on its own address, but not through Docker's published port",
             fix: "check that no other process holds the host port and that Docker's NAT rules are in place (docker port, iptables -t nat -S DOCKER on the host)",

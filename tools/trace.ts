@@ -6,11 +6,14 @@
 //         portmap chain, the inner container, its listener, the probes
 //         from the wrapper, conntrack
 // Prints a table (tools/trace-judge.ts judges it); exits 1 when a hop fails.
+import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { engineName, lastLine, parseDockerEnv, runSync } from "./exec";
 import { containerName } from "../components/names";
 import { log, die, stackOutputs } from "./stack";
+import { forwardFacts } from "./trace-forward";
 import { curlProbe, formatRows, HostFacts, judge, listenersOn, parseWrapperFacts, Probe, Publish, verdict, WrapperFacts } from "./trace-judge";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -51,8 +54,20 @@ function main(): void {
         h.published = ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.innerPort}/${p.proto}`);
         h.publish = ports.filter((p) => p.hostPort === port).sort((a, b) => a.proto.localeCompare(b.proto))[0];
     }
-    if (h.wrapperState === "running" && h.publish) {
+    if (h.wrapperState === "running" && !h.publish && out.forwards !== "off") {
+        // Not Docker's: the port of an inner -p, forwarded by the stack's
+        // forwarder on this machine, at the same number in the wrapper.
+        log(`Docker publishes no ${port} for ${container}: tracing it as a forward (ndind-forward list)`);
+        const f = runSync(path.join(ROOT, "forward", "out", "ndind-forward"), ["list", "--json", "--stack", stack, "--root", ROOT], { timeoutS: 10 });
+        if (f.code !== 0) die(`ndind-forward list failed: ${lastLine(f)} (make toolchain builds it)`);
+        h.forward = forwardFacts(JSON.parse(f.stdout) as Parameters<typeof forwardFacts>[0], port, forwarderLog(stack));
+        const listen = h.forward.entry?.listen.replace(/:\d+$/, "") ?? "127.0.0.1";
+        h.publish = { hostIp: listen, hostPort: port, innerPort: port, proto: "tcp" };
+        hostSide(h, h.publish, "", {}, true);
+    } else if (h.wrapperState === "running" && h.publish) {
         hostSide(h, h.publish, info?.Image ?? "", env);
+    }
+    if (h.wrapperState === "running" && h.publish) {
         log(`tracing ${h.publish.innerPort}/${h.publish.proto} inside ${container} (scripts/trace.sh: rules, inner container, listener, probes)`);
         const t = runSync("docker", ["exec", "-i", container, "sh", "-s", h.publish.innerPort, h.publish.proto],
             { env, input: fs.readFileSync(path.join(ROOT, "scripts", "trace.sh"), "utf8"), timeoutS: 90 });
@@ -73,13 +88,19 @@ function main(): void {
     process.exit(1);
 }
 
+/** The forwarder's log, in the folder forward/main.go's stateDir names. */
+function forwarderLog(stack: string): string {
+    const cache = process.env.NDIND_CACHE ?? path.join(os.homedir(), ".cache", "nerdctl-dind");
+    return path.join(cache, "forward", `${stack}.${crypto.createHash("sha256").update(ROOT).digest("hex").slice(0, 8)}`, "forwarder.log");
+}
+
 /**
  * The host's view: who listens on the port and what a request to it gets,
  * from the engine's own host. A remote host is asked through a throwaway
  * container of the wrapper's image (curl and a shell are in it) on the host's
  * network.
  */
-function hostSide(h: HostFacts, p: Publish, image: string, env: Record<string, string>): void {
+function hostSide(h: HostFacts, p: Publish, image: string, env: Record<string, string>, here = false): void {
     const addr = ["0.0.0.0", "::", ""].includes(p.hostIp) ? "127.0.0.1" : p.hostIp;
     const target = `${addr.includes(":") ? `[${addr}]` : addr}:${p.hostPort}`;
     if (p.proto !== "tcp") {
@@ -87,7 +108,7 @@ function hostSide(h: HostFacts, p: Publish, image: string, env: Record<string, s
         return;
     }
     let probe: Probe;
-    if (h.engine === "local") {
+    if (h.engine === "local" || here) {
         log(`probing ${target} from this host (curl)`);
         const procNet = ["/proc/net/tcp", "/proc/net/tcp6"].map((f) => fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "").join("\n");
         h.hostListeners = listenersOn(procNet, p.hostPort);

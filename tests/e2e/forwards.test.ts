@@ -74,6 +74,13 @@ describe("every inner published port on the host (forwards, end to end)", functi
         assert.match(list, new RegExp(`127\\.0\\.0\\.1:${WEB}\\s+web \\(default\\) 0\\.0\\.0\\.0:${WEB} -> 80/tcp\\s+\\S+\\s+\\S+ \\S+\\s+\\d+(\\.\\d)? \\S*B\\s+[1-9]\\d*\\s+ok`), list);
     });
 
+    it("make trace follows the forwarded port hop by hop: host -> forwarder, then the wrapper's own hops", () => {
+        const out = must("make", ["-s", "trace", `STACK=${name}`, `PORT=${WEB}`]);
+        assert.match(out, new RegExp(`host -> forwarder\\s+ok\\s+forwarder \\(pid \\d+, direct to the wrapper's address\\) listens on 127\\.0\\.0\\.1:${WEB} -> web \\(default\\)`), out);
+        assert.match(out, /inner container\s+ok\s+web \(namespace default\) running/, out);
+        assert.match(out, new RegExp(`verdict: ok: every hop of ${WEB} works`), out);
+    });
+
     it("nerdctl compose's published port answers, and is gone after compose down", async () => {
         const compose = `services:\n  site:\n    image: ${BUSYBOX}\n    ports: ["${COMPOSE}:80"]\n` +
             `    command: ["sh", "-c", "mkdir -p /www && echo compose-page > /www/index.html && exec httpd -f -p 80 -h /www"]\n`;
@@ -92,6 +99,9 @@ describe("every inner published port on the host (forwards, end to end)", functi
             await waitFor("the failure reported", 5, () => /address already in use/.test(forwardOf(TAKEN)?.error ?? ""));
             assert.strictEqual(must("docker", ["exec", container, "nerdctl", "inspect", "-f", "{{.State.Running}}", "taken"]).trim(), "true");
             assert.match(must("make", ["-s", "forwards", `STACK=${name}`]), new RegExp(`127\\.0\\.0\\.1:${TAKEN}\\s+taken .*FAIL: listen tcp 127\\.0\\.0\\.1:${TAKEN}: bind: address already in use`));
+            const trace = run("make", ["-s", "trace", `STACK=${name}`, `PORT=${TAKEN}`]);
+            assert.notStrictEqual(trace.code, 0, trace.out);
+            assert.match(trace.out, new RegExp(`verdict: FAIL at hop 2 \\(host -> forwarder\\): the forward cannot listen: listen tcp 127\\.0\\.0\\.1:${TAKEN}: bind: address already in use`), trace.out);
             const status = must("make", ["-s", "status"]);
             assert.match(status, new RegExp(`forwards  \\d+ forwarded .*1 FAILED: 127\\.0\\.0\\.1:${TAKEN} taken: listen tcp`), status);
         } finally {
