@@ -61,6 +61,13 @@ function main(): void {
         const f = runSync(path.join(ROOT, "forward", "out", "ndind-forward"), ["list", "--json", "--stack", stack, "--root", ROOT], { timeoutS: 10 });
         if (f.code !== 0) die(`ndind-forward list failed: ${lastLine(f)} (make toolchain builds it)`);
         h.forward = forwardFacts(JSON.parse(f.stdout) as Parameters<typeof forwardFacts>[0], port, forwarderLog(stack));
+    }
+    if (h.forward && !h.forward.running) {
+        // A stack brought up without make up (pulumi up by hand) has none: Docker's publish is all there is.
+        log(`the stack's forwarder is not running (make up STACK=${stack} starts it): tracing Docker's publish only`);
+        h.forward = undefined;
+    }
+    if (h.forward) {
         const listen = h.forward.entry?.listen.replace(/:\d+$/, "") ?? "127.0.0.1";
         h.publish = { hostIp: listen, hostPort: port, innerPort: port, proto: "tcp" };
         hostSide(h, h.publish, "", {}, true);
