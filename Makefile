@@ -170,7 +170,7 @@ doctor: ## host report: what this machine has and lacks
 # Tools for the job (README: Tools): where a published port breaks, one
 # archive of every log, every stack of this checkout, pulumi by hand.
 .PHONY: trace
-trace: ## follow a port the wrapper publishes, hop by hop: make trace STACK=dev PORT=8080
+trace: ## follow a port the wrapper publishes or the forwarder forwards, hop by hop: make trace STACK=dev PORT=8080
 	@npx ts-node -T tools/trace.ts '$(STACK)' '$(PORT)'
 
 # The archives go to logs/ (git-ignored).
