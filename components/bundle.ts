@@ -1,6 +1,6 @@
 // The pinned containerd / runc / CNI plugins / nerdctl (+ our patches) / tini
-// / BuildKit (unless left out), built
-// by nerdctl/build.sh and cached by version outside the checkout. The key is
+// / BuildKit (unless left out), built for the engine's architecture
+// by nerdctl/build.sh and cached by version and architecture outside the checkout. The key is
 // computed at preview, so a version change shows up as a new bundle; so does
 // an edit in nerdctl/src, whose bundle keeps one folder (dirKey) so that the
 // image, which names the folder, is not rebuilt for it.
@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { StackContext } from "./context";
+import { Arch } from "./engine";
 import { HostCommand } from "./plugins/specs";
 import { SettingsError, Versions } from "./settings/types";
 
@@ -26,7 +27,7 @@ export class Bundle extends pulumi.ComponentResource {
     constructor(name: string, ctx: StackContext, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:Bundle", name, {}, opts);
         const { versions, nerdctlPatches, buildkit } = ctx.settings;
-        const environment = bundleEnv(versions, nerdctlPatches, buildkit);
+        const environment = bundleEnv(versions, nerdctlPatches, buildkit, ctx.engine.arch);
         const script = path.join(ctx.projectRoot, "nerdctl", "build.sh");
         [this.key, this.dirKey] = askBuildScript(script, environment);
         this.fromSource = this.key !== this.dirKey;
@@ -71,8 +72,10 @@ export function describeNerdctl(root: string, version: string, patches: boolean,
     return `nerdctl ${version} with our patch series ${dir}/ (${tag}): ${series.join(", ")}`;
 }
 
-export function bundleEnv(v: Versions, nerdctlPatches: boolean, buildkit: boolean): Record<string, string> {
+/** build.sh's variables; NDIND_ARCH shows in a preview when the engine's architecture changes. */
+export function bundleEnv(v: Versions, nerdctlPatches: boolean, buildkit: boolean, arch: Arch): Record<string, string> {
     return {
+        NDIND_ARCH: arch,
         CONTAINERD_VERSION: v.containerd,
         RUNC_VERSION: v.runc,
         CNI_PLUGINS_VERSION: v.cniPlugins,

@@ -21,8 +21,14 @@ export interface TlsMaterial {
     key: string;
 }
 
+/** The architectures the bundle is built for, as Go and `docker version` name them. */
+export const ARCHES = ["amd64", "arm64"] as const;
+export type Arch = typeof ARCHES[number];
+
 export interface Engine {
     ref: EngineRef;
+    /** What the engine runs on: the bundle, the tools, the probe image and the base are made for it. */
+    arch: Arch;
     /** False for the engine on this machine (unix socket, or no setting). */
     remote: boolean;
     /** How messages name it. */
@@ -33,6 +39,36 @@ export interface Engine {
 export const MIN_API = "1.41";
 
 const PROBE_TIMEOUT_S = 10;
+/** What the probe asks an engine: its API version and its architecture. */
+const PROBE_FORMAT = "{{.Server.APIVersion}} {{.Server.Arch}}";
+
+/**
+ * An architecture as the bundle names it, from `docker version` (amd64,
+ * arm64), `docker info` or uname -m (x86_64, aarch64) or Node (x64);
+ * undefined for one the bundle is not built for.
+ */
+export function archOf(answer: string): Arch | undefined {
+    const names: Record<string, Arch> = { amd64: "amd64", x86_64: "amd64", x64: "amd64", arm64: "arm64", aarch64: "arm64" };
+    return names[answer.trim()];
+}
+
+/** This machine's, which a stack's engine is taken to run on until the preflight asks it (no I/O). */
+export function machineArch(): Arch {
+    return archOf(process.arch) ?? "amd64";
+}
+
+/** The problem with an engine on an architecture the bundle is not built for. */
+export function archProblem(name: string, answer: string): string {
+    return `${name} runs on ${answer || "an architecture it did not name"}: the bundle is built for ${ARCHES.join(" and ")} only`;
+}
+
+/** The local engine's architecture (docker version), or undefined when it does not answer. */
+export function localArch(ref: EngineRef): string | undefined {
+    const r = spawnSync("docker", ["version", "--format", "{{.Server.Arch}}"], {
+        encoding: "utf8", timeout: PROBE_TIMEOUT_S * 1000, env: { ...process.env, ...engineEnv(ref) },
+    });
+    return r.status === 0 ? r.stdout.trim() : undefined;
+}
 
 export function engineEnv(ref: EngineRef): Record<string, string> {
     const env: Record<string, string> = {};
@@ -78,21 +114,24 @@ export function contextEndpoint(name: string): string | undefined {
 
 /**
  * A bounded look at a remote engine before anything is made: reachable,
- * no password asked (ssh runs with BatchMode), a Docker API new enough.
- * Returns the problem, naming the engine, or undefined when it will do.
+ * no password asked (ssh runs with BatchMode), a Docker API new enough, an
+ * architecture the bundle is built for. Returns the problem, naming the
+ * engine, or the architecture when it will do.
  */
-export function probeEngine(engine: Engine): string | undefined {
+export function probeEngine(engine: Engine): { problem: string } | { arch: Arch } {
     const host = engine.ref.dockerHost;
     const r = host?.startsWith("ssh://")
         ? spawnSync("ssh", sshProbeArgs(host), { encoding: "utf8", timeout: PROBE_TIMEOUT_S * 1000 })
-        : spawnSync("docker", ["version", "--format", "{{.Server.APIVersion}}"], {
+        : spawnSync("docker", ["version", "--format", PROBE_FORMAT], {
             encoding: "utf8", timeout: PROBE_TIMEOUT_S * 1000, env: { ...process.env, ...engineEnv(engine.ref) },
         });
     if (r.error && (r.error as NodeJS.ErrnoException).code === "ETIMEDOUT") {
-        return `${engine.name} did not answer within ${PROBE_TIMEOUT_S} s; check that the host is up and reachable from here`;
+        return { problem: `${engine.name} did not answer within ${PROBE_TIMEOUT_S} s; check that the host is up and reachable from here` };
     }
-    if (r.error) return `${engine.name} could not be asked: ${r.error.message}`;
-    return probeVerdict(engine.name, r.status ?? 1, r.stdout, r.stderr);
+    if (r.error) return { problem: `${engine.name} could not be asked: ${r.error.message}` };
+    const problem = probeVerdict(engine.name, r.status ?? 1, r.stdout, r.stderr);
+    const arch = archOf(r.stdout.trim().split(/\s+/)[1] ?? "");
+    return problem !== undefined || arch === undefined ? { problem: problem ?? archProblem(engine.name, "") } : { arch };
 }
 
 /** ssh [-l user] [-p port] -- host docker version: what docker's own ssh transport runs, but never asking. */
@@ -103,7 +142,7 @@ export function sshProbeArgs(address: string): string[] {
         "-o", "BatchMode=yes", "-o", `ConnectTimeout=${PROBE_TIMEOUT_S - 2}`, "-T",
         ...(u.username ? ["-l", decodeURIComponent(u.username)] : []),
         ...(u.port ? ["-p", u.port] : []),
-        "--", u.hostname, "docker", ...socket, "version", "--format", "{{.Server.APIVersion}}",
+        "--", u.hostname, "docker", ...socket, "version", "--format", PROBE_FORMAT,
     ];
 }
 
@@ -111,11 +150,12 @@ export function sshProbeArgs(address: string): string[] {
 export function probeVerdict(name: string, code: number, stdout: string, stderr: string): string | undefined {
     const err = stderr.trim().split("\n").filter((l) => l.trim() !== "").pop() ?? "";
     if (code === 0) {
-        const api = stdout.trim();
-        if (!/^\d+\.\d+$/.test(api)) return `${name} answered "${api}" instead of a Docker API version`;
-        return apiOlder(api, MIN_API)
-            ? `${name} speaks Docker API ${api}; the wrapper needs ${MIN_API} (Docker 20.10) or later (--cgroupns private): upgrade Docker there`
-            : undefined;
+        const [api, arch = ""] = stdout.trim().split(/\s+/);
+        if (!/^\d+\.\d+$/.test(api)) return `${name} answered "${stdout.trim()}" instead of a Docker API version`;
+        if (apiOlder(api, MIN_API)) {
+            return `${name} speaks Docker API ${api}; the wrapper needs ${MIN_API} (Docker 20.10) or later (--cgroupns private): upgrade Docker there`;
+        }
+        return archOf(arch) === undefined ? archProblem(name, arch) : undefined;
     }
     if (/Permission denied \(/.test(stderr)) {
         return `${name}: ssh would ask for a password (refused: runs are unattended); ` +

@@ -23,6 +23,8 @@ export class WrapperImage extends pulumi.ComponentResource {
     constructor(name: string, ctx: StackContext, bundle: Bundle, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:WrapperImage", name, {}, opts);
         const buildArgs = { BASE_IMAGE: ctx.settings.baseImage, BUNDLE: bundle.dirKey };
+        // The engine's own platform, named: a base image of another architecture fails the build, not the wrapper.
+        const platform = `linux/${ctx.engine.arch}`;
         const before = ctx.engine.remote ? [copyBaseImage(ctx, `${name}-base`, { parent: this }).resource] : [];
         this.image = ctx.plugins.image(`${name}-build`, {
             imageName: ctx.image,
@@ -30,7 +32,8 @@ export class WrapperImage extends pulumi.ComponentResource {
             contextPaths: ["dockerfile", "scripts", path.join("nerdctl", "out", bundle.dirKey)],
             dockerfile: "dockerfile",
             buildArgs,
-            contentHash: contentHash(ctx.projectRoot, buildArgs),
+            platform,
+            contentHash: contentHash(ctx.projectRoot, { ...buildArgs, platform }),
         }, { parent: this, dependsOn: [bundle.build.resource, ...before] });
         this.imageName = this.image.imageName;
         this.imageId = this.image.imageId;

@@ -1,10 +1,12 @@
-# shellcheck shell=sh disable=SC2154 # ndir, nsrc, ntag, work: set by build.sh
-# Sourced by nerdctl/build.sh: how each Go component of the bundle is built
-# from its module source (build_containerd, build_runc, build_cni,
-# build_nerdctl, build_tini, build_buildkit), each called as BUILDFN SRC OUT
-# by build.sh's component step, and the checks every binary must pass
-# (static, reports its version). Reads build.sh's versions, $ndir (nerdctl's
-# module source), $nsrc and $ntag (the tree to build and its name) and $work.
+# shellcheck shell=sh disable=SC2154 # ndir, nsrc, ntag, work, here, ARCH...: set by build.sh
+# Sourced by nerdctl/build.sh: how each component of the bundle is built
+# (build_containerd, build_runc, build_cni, build_nerdctl, build_tini,
+# build_buildkit, build_tools, build_probe_image), each called as BUILDFN SRC
+# OUT by build.sh's component step, and the checks every binary must pass
+# (static, of the bundle's architecture, reports its version). Reads
+# build.sh's versions, $ARCH, $TRIPLET, $ELF_ARCH and $RUNS_HERE, $ndir
+# (nerdctl's module source), $nsrc and $ntag (the tree to build and its
+# name) and $work. What needs Debian's packages runs in_debian (debian.sh).
 
 # NAME VERSION: the release commit, for the revision the binaries report; the
 # module proxy does not record it. Known here for the seed's tags; else the
@@ -29,17 +31,32 @@ module_tree() {
 	rm -rf "$3/vendor"
 }
 
+# FILE...: each a static executable of the bundle's architecture, as file(1)
+# says (the host's file, or the build container's where the host has none).
 assert_static() {
-	command -v file >/dev/null || apt_install file
-	for f in "$@"; do
-		file -b "$f" | grep -q 'statically linked' || die "not static: $f ($(file -b "$f"))"
-	done
+	if command -v file >/dev/null; then
+		seen=$(file "$@")
+	else
+		seen=$(in_debian "$(dirname "$1")" file "$@")
+	fi
+	bad=$(printf '%s\n' "$seen" | grep -v -e 'statically linked' || :)
+	[ -z "$bad" ] || die "not static: $bad"
+	bad=$(printf '%s\n' "$seen" | grep -v -F -e "$ELF_ARCH" || :)
+	[ -z "$bad" ] || die "not linux/$ARCH: $bad"
 }
 
-# VERSION COMMAND...: the command's output must mention VERSION.
+# VERSION COMMAND...: the command's output must mention VERSION. Where this
+# machine cannot run the bundle's architecture, the binary (the first
+# argument that is a file) must hold the version's number instead.
 assert_version() {
 	want=$1
 	shift
+	if [ "$RUNS_HERE" = no ]; then
+		for bin; do [ -f "$bin" ] && break; done
+		grep -q -a -F -e "${want##* }" "$bin" || die "$bin does not hold ${want##* }"
+		say "  ${bin##*/}: holds ${want##* } (linux/$ARCH binaries do not run here: not run)"
+		return
+	fi
 	out=$("$@" 2>&1) || true
 	case $out in
 	*"$want"*) say "  $(printf '%s' "$out" | head -n 1)" ;;
@@ -64,22 +81,22 @@ build_containerd() {
 	assert_version "v$CONTAINERD_VERSION" "$2/containerd-shim-runc-v2" -v
 }
 
+# In the build container: cgo for nsenter and static seccomp support, with
+# the C compiler and libseccomp.a of the bundle's architecture (a cross
+# compiler where the container's own is another's).
 build_runc() {
-	# Static seccomp support needs libseccomp.a, found through pkg-config.
-	if ! command -v pkg-config >/dev/null || ! pkg-config --exists libseccomp ||
-		[ ! -f "$(pkg-config --variable=libdir libseccomp)/libseccomp.a" ]; then
-		apt_install libseccomp-dev pkg-config
-	fi
 	module_tree runc "$RUNC_VERSION" "$1"
 	rev=$(tag_commit runc "$RUNC_VERSION")
-	# The Makefile's "static" target: cgo for nsenter and libseccomp.
-	(cd "$1" && CGO_ENABLED=1 go build -o "$2/runc" \
-		-tags "seccomp netgo osusergo" \
-		-ldflags "-s -w -extldflags -static -X main.gitCommit=$rev -X main.version=$RUNC_VERSION" \
-		.) >&2
+	# The Makefile's "static" target.
+	in_debian "$(dirname "$2")" sh -c 'cd "$1" &&
+		if [ "$(dpkg --print-architecture)" != "$NDIND_ARCH" ]; then export CC=$3-gcc; fi &&
+		PKG_CONFIG_LIBDIR=/usr/lib/$3/pkgconfig:/usr/share/pkgconfig CGO_ENABLED=1 go build -o "$2/runc" \
+			-tags "seccomp netgo osusergo" \
+			-ldflags "-s -w -extldflags -static -X main.gitCommit=$4 -X main.version=$5" .' \
+		sh "$1" "$2" "$TRIPLET" "$rev" "$RUNC_VERSION" >&2
 	assert_static "$2/runc"
 	assert_version "runc version $RUNC_VERSION" "$2/runc" --version
-	"$2/runc" --version | grep -q '^libseccomp: ' || die "runc built without seccomp"
+	[ "$RUNS_HERE" = no ] || "$2/runc" --version | grep -q '^libseccomp: ' || die "runc built without seccomp"
 }
 
 build_cni() {
@@ -130,23 +147,18 @@ build_nerdctl() {
 	assert_version "$NERDCTL_VERSION" "$2/nerdctl" --version
 }
 
-# Debian's package ships a static tini (tini-static), so no C build is needed.
+# Debian's package ships a static tini (tini-static), so no C build is
+# needed; tini.sh takes it out of the package, in the build container.
 build_tini() {
-	mkdir -p "$1"
-	(cd "$1" && apt-get -o APT::Sandbox::User=root download tini) >&2 ||
-		{ apt-get update >&2 && (cd "$1" && apt-get -o APT::Sandbox::User=root download tini) >&2; } ||
-		die "apt-get download tini failed"
-	deb=$(ls "$1"/tini_*.deb)
-	v=$(dpkg-deb -f "$deb" Version)
-	case $v in
-	"$TINI_VERSION"-*) ;;
-	*) die "Debian's tini is $v, not $TINI_VERSION; set TINI_VERSION=${v%%-*}" ;;
-	esac
-	dpkg-deb -x "$deb" "$1/root"
-	cp "$1/root/usr/bin/tini-static" "$2/tini"
+	in_debian "$(dirname "$2")" sh "$here/tini.sh" "$1" "$2" "$TINI_VERSION" >&2
 	assert_static "$2/tini"
 	assert_version "tini version $TINI_VERSION" "$2/tini" --version
 }
+
+# Debian's packages, relocated (tools.sh), and the probe's image made from
+# Debian's busybox (probe-image.sh): both in the build container.
+build_tools() { in_debian "$(dirname "$2")" sh "$here/tools.sh" "$1" "$2" >&2; }
+build_probe_image() { in_debian "$(dirname "$2")" sh "$here/probe-image.sh" "$1" "$2" >&2; }
 
 # As BuildKit's own Dockerfile builds them: no cgo, buildkitd with its
 # static tags (seccomp here only names the profile; runc applies it).
@@ -159,11 +171,4 @@ build_buildkit() {
 	assert_static "$2"/*
 	assert_version "v$BUILDKIT_VERSION" "$2/buildkitd" --version
 	assert_version "v$BUILDKIT_VERSION" "$2/buildctl" --version
-}
-
-apt_install() {
-	say "installing $* with apt-get"
-	{ apt_get install -y --no-install-recommends "$@" ||
-		{ apt_get update && apt_get install -y --no-install-recommends "$@"; }; } >&2 ||
-		die "apt-get install $* failed"
 }

@@ -1,9 +1,11 @@
 #!/bin/sh
-# Builds the whole bundle, not only nerdctl: static linux/amd64 containerd,
-# runc, CNI plugins, our patched nerdctl, tini and BuildKit; iptables, nft,
+# Builds the whole bundle, not only nerdctl: static linux containerd, runc,
+# CNI plugins, our patched nerdctl, tini and BuildKit; iptables, nft,
 # conntrack, ip and curl with their own libraries (tools.sh); the probe's
-# image (probe-image.sh). The result is a root overlay in nerdctl/out/; the
-# folder's name is the last stdout line; logs go to stderr.
+# image (probe-image.sh); all for one architecture, amd64 or arm64. What
+# needs Debian's packages runs in the Debian build container (debian.sh), so
+# the host needs Docker and Go. The result is a root overlay in nerdctl/out/;
+# the folder's name is the last stdout line; logs go to stderr.
 # Usage: dir=nerdctl/out/$(nerdctl/build.sh)
 # With --key it only prints the KEY (nothing is built; the module proxy is
 # asked whether it serves each release, and nerdctl's module is fetched for
@@ -17,15 +19,35 @@
 #                      default: the Pulumi.yaml config defaults
 #   BUILDKIT_VERSION TINI_VERSION  default: what the nerdctl release's full
 #                      bundle pins (its Dockerfile; 1.5.0: BuildKit 0.12.0, tini 0.19.0)
+#   NDIND_ARCH=amd64|arm64 the engine's architecture (the program gives it);
+#                          default: the local engine's
 #   NDIND_BUILDKIT=false   leave BuildKit out
 #   NERDCTL_PATCHES=none   nerdctl without our patches
-#   NDIND_REBUILD=1        rebuild components even when cached
+#   NDIND_REBUILD=1        rebuild components even when cached; or a list of
+#                          the ones to rebuild: NDIND_REBUILD="runc tools"
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
 . "$here/modules.sh"
 . "$here/build-steps.sh"
+. "$here/debian.sh"
 export LC_ALL=C
+
+ARCH=${NDIND_ARCH:-$(engine_arch)}
+case $ARCH in
+amd64) TRIPLET=x86_64-linux-gnu ELF_ARCH=x86-64 ;;
+arm64) TRIPLET=aarch64-linux-gnu ELF_ARCH="ARM aarch64" ;;
+*) die "NDIND_ARCH is '$ARCH': the bundle is built for amd64 or arm64" ;;
+esac
+# Whether this machine runs the bundle's binaries (natively, or through a
+# binfmt_misc handler such as qemu-user-static's): the checks that run them
+# are done then; otherwise the binaries are only read (file, the version text).
+RUNS_HERE=no
+if [ "$(uname -s)" = Linux ]; then
+	if [ "$(go_arch "$(uname -m)")" = "$ARCH" ] ||
+		grep -qx enabled "/proc/sys/fs/binfmt_misc/qemu-${TRIPLET%%-*}" 2>/dev/null; then RUNS_HERE=yes; fi
+fi
+export ARCH TRIPLET RUNS_HERE
 
 pin() { # ENV_VALUE PULUMI_KEY: the env override or the Pulumi.yaml default
 	v=${1:-$(pulumi_default "$2")}
@@ -66,15 +88,16 @@ add_problem "$(module_problem cni "$CNI_PLUGINS_VERSION")"
 ntag=$("$here/tree-to-build.sh" --tag)
 # The tools and the probe image follow Debian's packages of this release, and
 # the scripts that make them.
-TOOLS_KEY=$(cat "$here/tools.sh" "$here/probe-image.sh" | cksum | cut -d' ' -f1)
+TOOLS_KEY=$(cat "$here/tools.sh" "$here/probe-image.sh" "$here/tini.sh" "$here/debian.sh" | cksum | cut -d' ' -f1)
 KEY=containerd-${CONTAINERD_VERSION}_runc-${RUNC_VERSION}_cni-${CNI_PLUGINS_VERSION}_nerdctl-${NERDCTL_VERSION}-${ntag}_tini-$TINI_VERSION
 [ "${NDIND_BUILDKIT:-true}" = false ] || KEY=${KEY}_buildkit-$BUILDKIT_VERSION
-KEY=${KEY}_tools-$TOOLS_KEY
+# The architecture last: one key, one architecture, never two.
+KEY=${KEY}_tools-${TOOLS_KEY}_arch-$ARCH
 # Built from nerdctl/src, every edit has its own KEY (so the bundle step runs
 # again) but the folders and the nerdctl component are one, rebuilt in place.
 case $ntag in
-src-*) DIRKEY=$(echo "$KEY" | sed "s/-${ntag}_/-src_/") nname=nerdctl-$NERDCTL_VERSION-src ;;
-*) DIRKEY=$KEY nname=nerdctl-$NERDCTL_VERSION-$ntag ;;
+src-*) DIRKEY=$(echo "$KEY" | sed "s/-${ntag}_/-src_/") nname=nerdctl-$NERDCTL_VERSION-src-$ARCH ;;
+*) DIRKEY=$KEY nname=nerdctl-$NERDCTL_VERSION-$ntag-$ARCH ;;
 esac
 [ "${1:-}" = --key ] && { echo "$KEY"; exit 0; }
 [ "${1:-}" = --dir-key ] && { echo "$DIRKEY"; exit 0; }
@@ -89,7 +112,7 @@ for c in CONTAINERD RUNC CNI_PLUGINS; do
 	[ -z "$want" ] || [ "$want" = "$have" ] || pins="$pins, ${c}_VERSION $have (the release pins $want)"
 done
 [ -z "$pins" ] || pins="; differs from nerdctl $NERDCTL_VERSION's Dockerfile:${pins#,}"
-say "nerdctl $NERDCTL_VERSION with containerd $CONTAINERD_VERSION, runc $RUNC_VERSION, CNI plugins $CNI_PLUGINS_VERSION, BuildKit $BUILDKIT_VERSION, tini $TINI_VERSION$pins"
+say "linux/$ARCH: nerdctl $NERDCTL_VERSION with containerd $CONTAINERD_VERSION, runc $RUNC_VERSION, CNI plugins $CNI_PLUGINS_VERSION, BuildKit $BUILDKIT_VERSION, tini $TINI_VERSION$pins"
 
 nsrc=$("$here/tree-to-build.sh")
 case $ntag in
@@ -103,22 +126,36 @@ src-*) [ -d "$nsrc/.git" ] || die "tree-to-build.sh gave $nsrc, not a git tree" 
 esac
 
 command -v flock >/dev/null || die "flock is missing: install util-linux"
-export GOOS=linux GOARCH=amd64 GOFLAGS="-mod=mod -trimpath -buildvcs=false"
+export GOOS=linux GOARCH=$ARCH GOFLAGS="-mod=mod -trimpath -buildvcs=false"
 mkdir -p "$NDIND_CACHE/build" "$NDIND_CACHE/bundle"
 work=$(mktemp -d "$NDIND_CACHE/build/.work.XXXXXX")
 outtmp=
 trap 'rm -rf "$work" ${outtmp:+"$outtmp"}' EXIT
 
+# NAME: is it to be rebuilt though cached (NDIND_REBUILD)?
+rebuild_asked() {
+	case ${NDIND_REBUILD:-} in "") return 1 ;; 1) return 0 ;; esac
+	for c in $NDIND_REBUILD; do case $1 in "$c"-[0-9]*) return 0 ;; esac; done
+	return 1
+}
+
 # NAME BUILDFN [STAMP]: runs BUILDFN SRC OUT unless $NDIND_CACHE/build/NAME
 # is there (built from STAMP, if given); the result lands atomically, so a
 # killed build leaves nothing. One build of NAME at a time: a second run
 # (make up's early nerdctl build and the bundle step) waits for the first
-# and then finds its result.
+# and then finds its result. NAME ends in the architecture.
 component() {
 	dest=$NDIND_CACHE/build/$1
 	exec 9>"$NDIND_CACHE/build/.$1.lock"
 	flock 9
-	if [ -f "$dest/.ndind-ready" ] && [ -z "${NDIND_REBUILD:-}" ] &&
+	# Built before names said the architecture, a component was amd64: an
+	# amd64 build takes it over (hard links), so it is not built again.
+	old=$NDIND_CACHE/build/${1%-amd64}
+	if [ "$ARCH" = amd64 ] && [ ! -e "$dest" ] && [ -f "$old/.ndind-ready" ] && ! rebuild_asked "$1" &&
+		{ [ -z "${3:-}" ] || grep -qx "stamp=$3" "$old/.ndind-ready"; }; then
+		cp -Rl "$old" "$work/adopted" && mv -T "$work/adopted" "$dest" && say "$1: the amd64 build of ${old##*/} taken over"
+	fi
+	if [ -f "$dest/.ndind-ready" ] && ! rebuild_asked "$1" &&
 		{ [ -z "${3:-}" ] || grep -qx "stamp=$3" "$dest/.ndind-ready"; }; then
 		say "$1 cached"
 		exec 9>&-
@@ -143,14 +180,14 @@ component() {
 case $ntag in src-*) nstamp=$ntag ;; *) nstamp= ;; esac
 [ "${1:-}" != --nerdctl-only ] || { component "$nname" build_nerdctl "$nstamp" && exit 0; }
 rebuilt=
-component "containerd-$CONTAINERD_VERSION" build_containerd
-component "runc-$RUNC_VERSION" build_runc
-component "cni-plugins-$CNI_PLUGINS_VERSION" build_cni
+component "containerd-$CONTAINERD_VERSION-$ARCH" build_containerd
+component "runc-$RUNC_VERSION-$ARCH" build_runc
+component "cni-plugins-$CNI_PLUGINS_VERSION-$ARCH" build_cni
 component "$nname" build_nerdctl "$nstamp"
-component "tini-$TINI_VERSION" build_tini
-[ "${NDIND_BUILDKIT:-true}" = false ] || component "buildkit-$BUILDKIT_VERSION" build_buildkit
-component "tools-$TOOLS_KEY" "$here/tools.sh"
-component "probe-image-$TOOLS_KEY" "$here/probe-image.sh"
+component "tini-$TINI_VERSION-$ARCH" build_tini
+[ "${NDIND_BUILDKIT:-true}" = false ] || component "buildkit-$BUILDKIT_VERSION-$ARCH" build_buildkit
+component "tools-$TOOLS_KEY-$ARCH" build_tools
+component "probe-image-$TOOLS_KEY-$ARCH" build_probe_image
 
 # The bundle and its copy appear by rename, so an existing one is complete.
 bundle=$NDIND_CACHE/bundle/$DIRKEY
@@ -160,21 +197,22 @@ if [ ! -d "$bundle" ] || [ -n "$rebuilt" ] || ! grep -qx "NERDCTL_PATCHES=$ntag"
 	mkdir -p "$t/usr/local/bin" "$t/opt/cni/bin" "$t/usr/local/share/nerdctl-dind"
 	b=$NDIND_CACHE/build
 	# Hard links: components are replaced by rename, never written in place.
-	cp -l "$b/containerd-$CONTAINERD_VERSION/bin/"* "$b/runc-$RUNC_VERSION/bin/runc" \
-		"$b/$nname/bin/nerdctl" "$b/tini-$TINI_VERSION/bin/tini" "$t/usr/local/bin/"
-	[ "${NDIND_BUILDKIT:-true}" = false ] || cp -l "$b/buildkit-$BUILDKIT_VERSION/bin/"* "$t/usr/local/bin/"
-	cp -l "$b/cni-plugins-$CNI_PLUGINS_VERSION/bin/"* "$t/opt/cni/bin/"
+	cp -l "$b/containerd-$CONTAINERD_VERSION-$ARCH/bin/"* "$b/runc-$RUNC_VERSION-$ARCH/bin/runc" \
+		"$b/$nname/bin/nerdctl" "$b/tini-$TINI_VERSION-$ARCH/bin/tini" "$t/usr/local/bin/"
+	[ "${NDIND_BUILDKIT:-true}" = false ] || cp -l "$b/buildkit-$BUILDKIT_VERSION-$ARCH/bin/"* "$t/usr/local/bin/"
+	cp -l "$b/cni-plugins-$CNI_PLUGINS_VERSION-$ARCH/bin/"* "$t/opt/cni/bin/"
 	# Root overlays: their folders as they are.
-	cp -Rl "$b/tools-$TOOLS_KEY/bin/." "$b/probe-image-$TOOLS_KEY/bin/." "$t/"
+	cp -Rl "$b/tools-$TOOLS_KEY-$ARCH/bin/." "$b/probe-image-$TOOLS_KEY-$ARCH/bin/." "$t/"
 	cat >"$t/usr/local/share/nerdctl-dind/VERSIONS" <<-EOF
 		CONTAINERD_VERSION=$CONTAINERD_VERSION
 		RUNC_VERSION=$RUNC_VERSION
 		CNI_PLUGINS_VERSION=$CNI_PLUGINS_VERSION
+		ARCH=$ARCH
 		NERDCTL_VERSION=$NERDCTL_VERSION
 		NERDCTL_PATCHES=$ntag
 		TINI_VERSION=$TINI_VERSION
 		BUILDKIT_VERSION=$([ "${NDIND_BUILDKIT:-true}" = false ] && echo none || echo "$BUILDKIT_VERSION")
-		IPTABLES_VERSION=$(cat "$b/tools-$TOOLS_KEY/bin/usr/local/lib/nerdctl-dind/.iptables-version")
+		IPTABLES_VERSION=$(cat "$b/tools-$TOOLS_KEY-$ARCH/bin/usr/local/lib/nerdctl-dind/.iptables-version")
 	EOF
 	rm -rf "$bundle"
 	mv -T "$t" "$bundle"

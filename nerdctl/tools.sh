@@ -2,8 +2,9 @@
 # The tools the wrapper's scripts, CNI and nerdctl run that a base image may
 # lack: iptables with both backends (legacy and nft), nft, conntrack, ip and
 # curl; mke2fs, resize2fs, losetup and fstrim for the image-file storage
-# layout (scripts/storage.sh). Usage: tools.sh WORK OUT (build.sh's component step); OUT gets a root
-# overlay:
+# layout (scripts/storage.sh); for the bundle's architecture (NDIND_ARCH, amd64
+# or arm64). Usage: tools.sh WORK OUT (build.sh's component step runs it in
+# the Debian build container, debian.sh); OUT gets a root overlay:
 #   usr/local/sbin/xtables-legacy-multi, xtables-nft-multi, nft, conntrack, ip,
 #                  mke2fs, resize2fs, losetup, fstrim
 #   usr/local/bin/curl
@@ -21,24 +22,28 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../toolchain/lib.sh"
 
-PACKAGES="iptables nftables conntrack iproute2 curl e2fsprogs mount util-linux"
+ARCH=${NDIND_ARCH:?NDIND_ARCH is not set}
+case $ARCH in
+amd64) TRIPLET=x86_64-linux-gnu LOADER=ld-linux-x86-64.so.2 ;;
+arm64) TRIPLET=aarch64-linux-gnu LOADER=ld-linux-aarch64.so.1 ;;
+*) die "no tools for $ARCH" ;;
+esac
+# Each of the architecture asked for, whichever the container's own is.
+PACKAGES="iptables:$ARCH nftables:$ARCH conntrack:$ARCH iproute2:$ARCH curl:$ARCH e2fsprogs:$ARCH mount:$ARCH util-linux:$ARCH"
 LIBDIR=/usr/local/lib/nerdctl-dind
 # libxtables looks for extensions in the folder compiled into it, unless
 # XTABLES_LIBDIR is set, and CNI plugins run iptables with an environment of
 # their own. So the compiled-in path is rewritten in place, to a path no
 # longer than Debian's.
-DEBIAN_XTABLES=/usr/lib/x86_64-linux-gnu/xtables
+DEBIAN_XTABLES=/usr/lib/$TRIPLET/xtables
 OUR_XTABLES=/usr/local/lib/xtables
 
 work=$1 out=$2
 debs=$work/debs root=$work/root
 mkdir -p "$debs" "$root" "$out$LIBDIR" "$out$OUR_XTABLES" "$out/usr/local/sbin" "$out/usr/local/bin"
 
-for tool in patchelf readelf perl; do
-	command -v "$tool" >/dev/null || {
-		say "installing patchelf and binutils with apt-get"
-		apt_get install -y --no-install-recommends patchelf binutils >&2
-	}
+for tool in patchelf readelf perl apt-get dpkg-deb; do
+	command -v "$tool" >/dev/null || die "no $tool here: tools.sh runs in the Debian build container (nerdctl/debian.sh)"
 done
 
 # The packages and every package they depend on, as apt resolves them on this
@@ -48,18 +53,19 @@ closure() {
 		--no-breaks --no-replaces --no-enhances $PACKAGES | grep -v '^[ <]' | sort -u
 }
 pkgs=$(closure)
-[ -n "$pkgs" ] || { apt_get update >&2 && pkgs=$(closure); }
+[ -n "$pkgs" ] || { apt-get update -q >&2 && pkgs=$(closure); }
 [ -n "$pkgs" ] || die "apt-cache found no packages for $PACKAGES"
 say "downloading $(echo "$pkgs" | wc -l) Debian packages for $PACKAGES"
 # shellcheck disable=SC2086 # one package per word
 (cd "$debs" && apt-get -o APT::Sandbox::User=root download $pkgs) >&2 ||
+	{ apt-get update -q >&2 && (cd "$debs" && apt-get -o APT::Sandbox::User=root download $pkgs) >&2; } ||
 	die "apt-get download failed for: $(echo $pkgs)"
 for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$root"; done
 dpkg-deb -f "$(ls "$debs"/iptables_*.deb)" Version >"$out$LIBDIR/.iptables-version"
 
 # Where a NEEDED library is found in the unpacked packages.
 find_lib() {
-	for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64; do
+	for d in lib/$TRIPLET usr/lib/$TRIPLET lib64 lib; do
 		[ -e "$root/$d/$1" ] && { echo "$root/$d/$1"; return; }
 	done
 	die "$1 is in no downloaded package (needed by $2)"
@@ -78,7 +84,7 @@ copy_needed() {
 install_bin() { # SOURCE DEST
 	cp "$root/$1" "$out/$2"
 	copy_needed "$out/$2"
-	patchelf --set-interpreter "$LIBDIR/ld-linux-x86-64.so.2" --force-rpath --set-rpath "$LIBDIR" "$out/$2"
+	patchelf --set-interpreter "$LIBDIR/$LOADER" --force-rpath --set-rpath "$LIBDIR" "$out/$2"
 }
 
 install_bin usr/sbin/xtables-legacy-multi usr/local/sbin/xtables-legacy-multi
@@ -94,11 +100,11 @@ for ext in "$root$DEBIAN_XTABLES"/*.so; do
 	cp "$ext" "$out$OUR_XTABLES/"
 	copy_needed "$ext"
 done
-loader=$(find_lib ld-linux-x86-64.so.2 loader) || exit 1
-cp -L "$loader" "$out$LIBDIR/ld-linux-x86-64.so.2"
+loader=$(find_lib "$LOADER" loader) || exit 1
+cp -L "$loader" "$out$LIBDIR/$LOADER"
 # Libraries (and extensions) find theirs in LIBDIR too.
 for lib in "$out$LIBDIR"/*.so* "$out$OUR_XTABLES"/*.so; do
-	case $lib in */ld-linux-x86-64.so.2 | */libc.so.6) continue ;; esac
+	case $lib in */"$LOADER" | */libc.so.6) continue ;; esac
 	patchelf --force-rpath --set-rpath "$LIBDIR" "$lib"
 done
 
@@ -109,9 +115,11 @@ FROM=$DEBIAN_XTABLES TO=$OUR_XTABLES perl -0777 -pi -e \
 grep -q -a "$OUR_XTABLES" "$xt" || die "could not point $xt at $OUR_XTABLES"
 
 # Each tool answers through its own loader (the absolute paths it names exist
-# only in the image).
-run_tool() { "$out$LIBDIR/ld-linux-x86-64.so.2" --library-path "$out$LIBDIR" "$@"; }
-for check in "xtables-legacy-multi iptables -V" "xtables-nft-multi iptables -V" "nft --version" \
+# only in the image); where linux/ARCH binaries cannot run (build.sh found
+# no binfmt handler), they are only read.
+run_tool() { "$out$LIBDIR/$LOADER" --library-path "$out$LIBDIR" "$@"; }
+[ "${RUNS_HERE:-yes}" = yes ] || say "  linux/$ARCH binaries do not run here: the tools are not run"
+[ "${RUNS_HERE:-yes}" = no ] || for check in "xtables-legacy-multi iptables -V" "xtables-nft-multi iptables -V" "nft --version" \
 	"conntrack --version" "ip -V" "curl --version" "mke2fs -V" "resize2fs" "losetup -V" "fstrim -V"; do
 	set -- $check
 	bin=$out/usr/local/sbin/$1
@@ -120,4 +128,4 @@ for check in "xtables-legacy-multi iptables -V" "xtables-nft-multi iptables -V" 
 	v=$(run_tool "$bin" "$@" 2>&1 | head -n 1) || die "$check does not run: $v"
 	say "  $v"
 done
-say "tools: $(du -sh "$out" | cut -f1) ($(ls "$out$LIBDIR" | wc -l) libraries)"
+say "tools for linux/$ARCH: $(du -sh "$out" | cut -f1) ($(ls "$out$LIBDIR" | wc -l) libraries)"

@@ -103,6 +103,7 @@ func imageInputs() resource.PropertyMap {
 		"dockerfile":   "dockerfile",
 		"buildArgs":    map[string]interface{}{"BASE_IMAGE": "alpine:3.18", "BUNDLE": "key"},
 		"contentHash":  "abc",
+		"platform":     "linux/arm64",
 	})
 }
 

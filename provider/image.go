@@ -6,7 +6,8 @@
 //
 // Inputs: name, context, contextPaths (what the build reads, relative to the
 // context: only these are sent), dockerfile (relative to the context),
-// buildArgs (name -> value), contentHash, dockerHost?, dockerContext?,
+// buildArgs (name -> value), contentHash, platform? (docker build
+// --platform: the engine's, e.g. linux/arm64), dockerHost?, dockerContext?,
 // dockerCertPath?. Outputs: the inputs plus imageId and imageName (the name,
 // as docker.Image gives it); the resource's ID is the image ID too.
 package main
@@ -23,7 +24,7 @@ type image struct{}
 
 var imageShape = object(withEngine(map[string]shape{
 	"name": aString, "context": aString, "contextPaths": stringList, "dockerfile": aString,
-	"buildArgs": stringMap, "contentHash": aString,
+	"buildArgs": stringMap, "contentHash": aString, "platform": aString,
 }), "name", "context", "contextPaths", "dockerfile", "contentHash")
 
 var imageKeys = sortedKeys(imageShape.fields)
@@ -69,6 +70,10 @@ func (image) create(inputs resource.PropertyMap) (string, resource.PropertyMap, 
 func buildArgs(inputs resource.PropertyMap) []string {
 	args := []string{"-q", "-f", str(inputs, "dockerfile"), "-t", str(inputs, "name"),
 		"--label", contentHashLabel + "=" + str(inputs, "contentHash")}
+	// The legacy builder takes it too (API 1.32): a base of another platform fails here, not in the wrapper.
+	if p := str(inputs, "platform"); p != "" {
+		args = append(args, "--platform", p)
+	}
 	values := strMap(inputs, "buildArgs")
 	for _, k := range sortedKeys(values) {
 		args = append(args, "--build-arg", k+"="+values[k])

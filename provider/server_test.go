@@ -359,7 +359,7 @@ func TestImage(t *testing.T) {
 	}
 	want := "docker image inspect -f {{index .Config.Labels \"nerdctl-dind.content-hash\"}} nerdctl-dind:dev host= buildkit=0\n" +
 		"docker build -q -f dockerfile -t nerdctl-dind:dev --label nerdctl-dind.content-hash=abc " +
-		"--build-arg BASE_IMAGE=alpine:3.18 --build-arg BUNDLE=key - host= buildkit=0\n" +
+		"--platform linux/arm64 --build-arg BASE_IMAGE=alpine:3.18 --build-arg BUNDLE=key - host= buildkit=0\n" +
 		"dockerfile nerdctl/out/key/ nerdctl/out/key/bin scripts/ scripts/entry.sh \n" +
 		"docker image inspect -f {{.Id}} nerdctl-dind:dev host= buildkit=0\n"
 	if got := readLog(t, log); got != want {

@@ -133,3 +133,19 @@ copy_writable() {
 	cp -R "$1/." "$2/"
 	chmod -R u+w "$2"
 }
+
+# An architecture as Go and Docker name it: x86_64 -> amd64, aarch64 -> arm64
+# (uname -m and docker info say the first, docker version the second).
+go_arch() {
+	case $1 in
+	x86_64 | amd64) echo amd64 ;;
+	aarch64 | arm64) echo arm64 ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# The architecture of the engine the docker CLI talks to; this machine's
+# when no engine answers.
+engine_arch() {
+	go_arch "$(docker version --format '{{.Server.Arch}}' 2>/dev/null || uname -m)"
+}

@@ -36,6 +36,7 @@ export function pulumiPlugins(engine: EngineRef, parent: pulumi.Resource): Plugi
                     context: spec.context,
                     dockerfile: path.join(spec.context, spec.dockerfile),
                     args: spec.buildArgs,
+                    platform: spec.platform,
                     // BuildKit needs buildx, which the docker CLIs here lack.
                     builderVersion: "BuilderV1",
                 },

@@ -16,6 +16,8 @@ export interface ImageSpec {
     dockerfile: string;
     /** A secret value (a proxy with credentials) stays secret in state. */
     buildArgs: Record<string, pulumi.Input<string>>;
+    /** The engine's, e.g. linux/arm64 (docker build --platform). */
+    platform: string;
     /** Hash of what the build reads; ndind reuses an image labelled with it (docker.Image relies on the build cache). */
     contentHash: string;
 }

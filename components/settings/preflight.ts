@@ -2,10 +2,11 @@
 // once the settings are well-formed and before any resource exists: the
 // storage folder can be written and is this stack's, the preload files are
 // there, the TLS material is in place for the docker CLI, and a remote engine
-// answers. Each problem names the setting (or the engine) and the fix.
+// answers. Each problem names the setting (or the engine) and the fix. The
+// engine's architecture is asked here too: the bundle is made for it.
 import * as fs from "fs";
 import * as path from "path";
-import { cacheDir, probeEngine, writeTls } from "../engine";
+import { archOf, archProblem, cacheDir, localArch, probeEngine, writeTls } from "../engine";
 import { OWNER_FILE, Settings, SettingsError, STORAGE_IMAGE_FILE, StorageLayout } from "./types";
 
 /** The local files the settings name: the storage folder and the preload tarballs. */
@@ -67,12 +68,19 @@ export function layoutProblems(dir: string, layout: StorageLayout, key: string):
 export function preflight(s: Settings): Settings {
     const local = localProblems(s);
     if (local.length > 0) throw new SettingsError(local);
-    if (!s.engine.remote) return s;
+    if (!s.engine.remote) {
+        // One docker call; an engine that does not answer fails later, at the build, as before.
+        const answer = localArch(s.engine.ref);
+        if (answer === undefined) return s;
+        const arch = archOf(answer);
+        if (arch === undefined) throw new SettingsError([archProblem(s.engine.name, answer)]);
+        return arch === s.engine.arch ? s : Object.freeze({ ...s, engine: Object.freeze({ ...s.engine, arch }) });
+    }
     const engine = s.tls
         ? { ...s.engine, ref: { ...s.engine.ref, dockerCertPath: writeTls(cacheDir(), s.project, s.stack, s.tls) } }
         : s.engine;
     // Cheap and bounded (one ssh or docker call, 10 s at most), so a wrong host fails at preview.
-    const problem = probeEngine(engine);
-    if (problem) throw new SettingsError([problem]);
-    return Object.freeze({ ...s, engine: Object.freeze(engine) });
+    const probed = probeEngine(engine);
+    if ("problem" in probed) throw new SettingsError([probed.problem]);
+    return Object.freeze({ ...s, engine: Object.freeze({ ...engine, arch: probed.arch }) });
 }

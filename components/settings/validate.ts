@@ -4,7 +4,7 @@
 // folder, the preload files, the engine itself) is preflight.ts's; a Docker
 // context's endpoint comes in as a lookup.
 import * as path from "path";
-import { Engine, isRemoteAddress, TlsMaterial } from "../engine";
+import { Engine, isRemoteAddress, machineArch, TlsMaterial } from "../engine";
 import { PLUGIN_SETS, PluginSet } from "../plugins/kinds";
 import { CATALOG, RawSettings, SettingName } from "./catalog";
 import { parseImageSources } from "./image-sources";
@@ -69,7 +69,9 @@ export function parseSettings(given: RawSettings, project: string, stack: string
     };
     const nerdctlPatches = bool("nerdctlPatches", raw.nerdctlPatches);
     const buildkit = bool("buildkit", raw.buildkit);
-    const { engine, tls } = checkEngine(raw, str, key, problems, lookups);
+    // The architecture is this machine's until the preflight asks the engine.
+    const { engine: where, tls } = checkEngine(raw, str, key, problems, lookups);
+    const engine: Engine = { ...where, arch: machineArch() };
     const storageDir = engine.remote
         ? checkRemoteStorage(str("storageDir", raw.storageDir), stack, engine, key, problems)
         : checkLocalStorage(str("storageDir", raw.storageDir), stack, projectRoot, key, problems);
@@ -138,12 +140,12 @@ const LOOPBACK = /^tcp:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\]):/;
 
 /** dockerHost or dockerContext (not both), and TLS material only where it is used. */
 function checkEngine(raw: RawSettings, str: (n: keyof RawSettings, v: unknown) => string,
-    key: (n: string) => string, problems: string[], lookups: Lookups): { engine: Engine; tls?: TlsMaterial } {
+    key: (n: string) => string, problems: string[], lookups: Lookups): { engine: Omit<Engine, "arch">; tls?: TlsMaterial } {
     const host = str("dockerHost", raw.dockerHost);
     const context = str("dockerContext", raw.dockerContext);
     const pems = (["dockerTlsCa", "dockerTlsCert", "dockerTlsKey"] as const).map((n) => [n, str(n, raw[n])] as const);
     const given = pems.filter(([, v]) => v !== "");
-    const local: Engine = { ref: {}, remote: false, name: "the local engine" };
+    const local = { ref: {}, remote: false, name: "the local engine" };
 
     if (given.length > 0) {
         if (!host.startsWith("tcp://")) {

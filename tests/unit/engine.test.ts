@@ -7,7 +7,7 @@ import * as path from "path";
 import { RawSettings } from "../../components/settings/catalog";
 import { Settings, SettingsError } from "../../components/settings/types";
 import { Lookups, parseSettings } from "../../components/settings/validate";
-import { apiOlder, engineEnv, probeVerdict, sshProbeArgs, writeTls } from "../../components/engine";
+import { apiOlder, archOf, engineEnv, machineArch, probeVerdict, sshProbeArgs, writeTls } from "../../components/engine";
 import { PROJECT_ROOT, stackDefaults } from "./mocks";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
@@ -33,7 +33,7 @@ function problemsOf(overrides: RawSettings): string[] {
 describe("remote engines: settings", () => {
     it("an ssh engine: remote, storage defaults to /var/lib/nerdctl-dind/<stack> on that host", () => {
         const s = parse({ dockerHost: "ssh://root@127.0.0.1:16022" });
-        assert.deepStrictEqual(s.engine, { ref: { dockerHost: "ssh://root@127.0.0.1:16022" }, remote: true, name: "ssh://root@127.0.0.1:16022" });
+        assert.deepStrictEqual(s.engine, { ref: { dockerHost: "ssh://root@127.0.0.1:16022" }, remote: true, name: "ssh://root@127.0.0.1:16022", arch: machineArch() });
         assert.strictEqual(s.storageDir, "/var/lib/nerdctl-dind/dev");
     });
 
@@ -50,7 +50,7 @@ describe("remote engines: settings", () => {
 
     it("a Docker context: remote when its endpoint is", () => {
         const s = parse({ dockerContext: "team" });
-        assert.deepStrictEqual(s.engine, { ref: { dockerContext: "team" }, remote: true, name: "Docker context team (ssh://dev@build1)" });
+        assert.deepStrictEqual(s.engine, { ref: { dockerContext: "team" }, remote: true, name: "Docker context team (ssh://dev@build1)", arch: machineArch() });
     });
 
     it("tcp:// with the three TLS secrets", () => {
@@ -116,15 +116,31 @@ describe("remote engines: environment and probe", () => {
     it("the ssh probe never asks (BatchMode) and runs what docker's transport runs", () => {
         assert.deepStrictEqual(sshProbeArgs("ssh://root@127.0.0.1:16022"), [
             "-o", "BatchMode=yes", "-o", "ConnectTimeout=8", "-T", "-l", "root", "-p", "16022",
-            "--", "127.0.0.1", "docker", "version", "--format", "{{.Server.APIVersion}}"]);
+            "--", "127.0.0.1", "docker", "version", "--format", "{{.Server.APIVersion}} {{.Server.Arch}}"]);
         assert.deepStrictEqual(sshProbeArgs("ssh://build1/run/user/1000/docker.sock").slice(-6),
-            ["build1", "docker", "--host=unix:///run/user/1000/docker.sock", "version", "--format", "{{.Server.APIVersion}}"]);
+            ["build1", "docker", "--host=unix:///run/user/1000/docker.sock", "version", "--format", "{{.Server.APIVersion}} {{.Server.Arch}}"]);
+    });
+
+    it("takes the engine to run on this machine's architecture until the preflight asks it", () => {
+        assert.strictEqual(machineArch(), archOf(process.arch));
+        assert.strictEqual(parse({}).engine.arch, machineArch());
+    });
+
+    it("names an architecture as the bundle does, whoever said it", () => {
+        // docker version, docker info and uname -m, Node's process.arch
+        for (const [said, want] of [["amd64", "amd64"], ["x86_64", "amd64"], ["x64", "amd64"], ["arm64", "arm64"], ["aarch64", "arm64"], ["aarch64\n", "arm64"]]) {
+            assert.strictEqual(archOf(said), want, said);
+        }
+        for (const other of ["armv7l", "arm", "ppc64le", "s390x", "riscv64", "386", ""]) assert.strictEqual(archOf(other), undefined, other);
     });
 
     const H = "ssh://ann@h:22";
     const verdicts: [string, number, string, string, string | undefined][] = [
-        ["a new enough engine", 0, "1.41\n", "", undefined],
-        ["an engine too old", 0, "1.40\n", "",
+        ["a new enough engine", 0, "1.41 amd64\n", "", undefined],
+        ["an arm64 engine", 0, "1.43 arm64\n", "", undefined],
+        ["an engine on an architecture the bundle is not built for", 0, "1.41 s390x\n", "",
+            `${H} runs on s390x: the bundle is built for amd64 and arm64 only`],
+        ["an engine too old", 0, "1.40 amd64\n", "",
             `${H} speaks Docker API 1.40; the wrapper needs 1.41 (Docker 20.10) or later (--cgroupns private): upgrade Docker there`],
         ["ssh asking for a password", 255, "", "ann@h: Permission denied (publickey,password).\n",
             `${H}: ssh would ask for a password (refused: runs are unattended); install your key there (ssh-copy-id) or name it with IdentityFile in ~/.ssh/config`],

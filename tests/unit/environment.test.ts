@@ -13,6 +13,7 @@ import { RawSettings } from "../../components/settings/catalog";
 import { parseSettings } from "../../components/settings/validate";
 import { NerdctlEnvironment } from "../../components/environment";
 import { PLUGIN_SETS } from "../../components/plugins/kinds";
+import { Arch } from "../../components/engine";
 
 type Inputs = Record<string, unknown>;
 
@@ -26,14 +27,17 @@ interface ImageInputs {
     imageName: string;
     dockerfile: string;
     buildArgs: Record<string, string>;
+    platform: string;
 }
 
 for (const kind of PLUGIN_SETS) describe(`environment graph, provider ${kind}`, () => {
     const { image: IMAGE, container: CONTAINER, command: COMMAND } = TYPES[kind];
 
-    async function build(stack: string, overrides: RawSettings = {}): Promise<NerdctlEnvironment> {
+    /** The graph for an engine on ARCH (what the preflight would have asked it). */
+    async function build(stack: string, overrides: RawSettings = {}, arch: Arch = "amd64"): Promise<NerdctlEnvironment> {
         recorded.length = 0;
-        const s = parseSettings({ ...stackDefaults(kind), ...overrides }, "nerdctl-dind", stack, PROJECT_ROOT, NO_CONTEXTS);
+        const parsed = parseSettings({ ...stackDefaults(kind), ...overrides }, "nerdctl-dind", stack, PROJECT_ROOT, NO_CONTEXTS);
+        const s = { ...parsed, engine: { ...parsed.engine, arch } };
         const env = new NerdctlEnvironment(`env-${stack}`, s);
         await promiseOf(env.imageList);
         return env;
@@ -47,13 +51,14 @@ for (const kind of PLUGIN_SETS) describe(`environment graph, provider ${kind}`, 
     function image(): ImageInputs {
         const i = find(IMAGE)[0].inputs;
         if (kind === "ndind") {
-            return { imageName: String(i.name), dockerfile: String(i.dockerfile), buildArgs: i.buildArgs as Record<string, string> };
+            return { imageName: String(i.name), dockerfile: String(i.dockerfile), buildArgs: i.buildArgs as Record<string, string>, platform: String(i.platform) };
         }
         const b = i.build as Inputs;
         return {
             imageName: String(i.imageName),
             dockerfile: path.relative(String(b.context), String(b.dockerfile)),
             buildArgs: b.args as Record<string, string>,
+            platform: String(b.platform),
         };
     }
 
@@ -91,11 +96,36 @@ for (const kind of PLUGIN_SETS) describe(`environment graph, provider ${kind}`, 
         } else {
             // BuildKit needs buildx, which the docker CLIs here lack.
             assert.deepStrictEqual({ ...(inputs.build as Inputs), args: undefined, dockerfile: undefined },
-                { context: PROJECT_ROOT, builderVersion: "BuilderV1", args: undefined, dockerfile: undefined });
+                { context: PROJECT_ROOT, builderVersion: "BuilderV1", args: undefined, dockerfile: undefined, platform: "linux/amd64" });
             assert.strictEqual(inputs.skipPush, true);
         }
         assert.strictEqual(args.BASE_IMAGE, "nerdctl-dind/base:bookworm");
-        assert.match(args.BUNDLE, /^containerd-1\.7\.2_runc-1\.1\.7_cni-1\.3\.0_nerdctl-1\.5\.0-[0-9a-f]{12}_tini-0\.19\.0_buildkit-0\.12\.0_tools-\d+$/);
+        assert.match(args.BUNDLE, /^containerd-1\.7\.2_runc-1\.1\.7_cni-1\.3\.0_nerdctl-1\.5\.0-[0-9a-f]{12}_tini-0\.19\.0_buildkit-0\.12\.0_tools-\d+_arch-amd64$/);
+    });
+
+    it("builds the bundle and the image for the engine's architecture; a change of it shows in the preview", async function () {
+        // Each graph asks build.sh for the keys: seconds on a busy machine.
+        this.timeout(30000);
+        const seen: { env: unknown; triggers: unknown; platform: string; hash: string; bundleArg: string }[] = [];
+        for (const arch of ["amd64", "arm64"] as const) {
+            await build("dev", {}, arch);
+            const [bundle] = find(COMMAND, "env-dev-bundle");
+            const { buildArgs, platform } = image();
+            const hash = String(find(IMAGE)[0].inputs.contentHash);
+            assert.strictEqual((bundle.inputs.environment as Inputs).NDIND_ARCH, arch);
+            assert.strictEqual(platform, `linux/${arch}`);
+            assert.match(buildArgs.BUNDLE, new RegExp(`_arch-${arch}$`));
+            assert.match((bundle.inputs.triggers as string[])[0], new RegExp(`_arch-${arch}$`));
+            seen.push({ env: bundle.inputs.environment, triggers: bundle.inputs.triggers, platform, hash, bundleArg: buildArgs.BUNDLE });
+        }
+        // What the engine's change does: every input Pulumi diffs on differs, so the bundle
+        // runs again and the image (and with it the wrapper) is replaced; the rest is one key.
+        const [a, b] = seen;
+        // docker.Image hashes the context itself; contentHash is ndind's.
+        for (const field of kind === "ndind" ? ["env", "triggers", "platform", "hash", "bundleArg"] as const : ["env", "triggers", "platform", "bundleArg"] as const) {
+            assert.notDeepStrictEqual(a[field], b[field], `${field} is the same on amd64 and arm64`);
+        }
+        assert.strictEqual(a.bundleArg.replace(/_arch-amd64$/, ""), b.bundleArg.replace(/_arch-arm64$/, ""));
     });
 
     it("builds nerdctl unpatched when asked, under a key of its own", async () => {
@@ -109,7 +139,7 @@ for (const kind of PLUGIN_SETS) describe(`environment graph, provider ${kind}`, 
     it("leaves BuildKit out of the bundle when asked, under a key of its own", async () => {
         await build("dev", { buildkit: false });
         const args = image().buildArgs;
-        assert.match(args.BUNDLE, /_tini-0\.19\.0_tools-\d+$/);
+        assert.match(args.BUNDLE, /_tini-0\.19\.0_tools-\d+_arch-amd64$/);
         const [bundle] = find(COMMAND, "env-dev-bundle");
         assert.strictEqual((bundle.inputs.environment as Inputs).NDIND_BUILDKIT, "false");
     });

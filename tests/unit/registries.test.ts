@@ -114,7 +114,7 @@ describe("image-source settings", () => {
 
     it("says an engine that does not answer is the problem, not the image, naming the setting", () => {
         assert.throws(() => hostImageIds(["busybox:ndind"],
-            { ref: { dockerHost: "unix:///nonexistent/docker.sock" }, remote: false, name: "unix:///nonexistent/docker.sock" }, "nerdctl-dind:hostImages"), (e: unknown) => {
+            { ref: { dockerHost: "unix:///nonexistent/docker.sock" }, remote: false, arch: "amd64", name: "unix:///nonexistent/docker.sock" }, "nerdctl-dind:hostImages"), (e: unknown) => {
                 assert.ok(e instanceof SettingsError);
                 assert.strictEqual(e.problems.length, 1);
                 assert.match(e.problems[0], /^nerdctl-dind:hostImages\[0\] is "busybox:ndind": could not ask unix:\/\/\/nonexistent\/docker.sock for it: .*docker.sock.*; check that the engine answers \(docker info\)$/);

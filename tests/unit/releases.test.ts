@@ -57,8 +57,8 @@ describe("releases across majors", function () {
     it("takes BuildKit and tini from the nerdctl release's own Dockerfile", () => {
         const seed = sh(`sh ${BUILD} --key`);
         assert.match(seed.out, /_tini-0\.19\.0_buildkit-0\.12\.0_/, seed.err);
-        const v2 = sh(`sh ${BUILD} --key`, { NERDCTL_VERSION: "2.1.3", CONTAINERD_VERSION: "2.1.3", RUNC_VERSION: "1.3.0", CNI_PLUGINS_VERSION: "1.7.1" });
-        assert.match(v2.out, /^containerd-2\.1\.3_runc-1\.3\.0_cni-1\.7\.1_nerdctl-2\.1\.3-unpatched_tini-0\.19\.0_buildkit-0\.23\.2_tools-\d+$/, v2.err);
+        const v2 = sh(`sh ${BUILD} --key`, { NERDCTL_VERSION: "2.1.3", CONTAINERD_VERSION: "2.1.3", RUNC_VERSION: "1.3.0", CNI_PLUGINS_VERSION: "1.7.1", NDIND_ARCH: "amd64" });
+        assert.match(v2.out, /^containerd-2\.1\.3_runc-1\.3\.0_cni-1\.7\.1_nerdctl-2\.1\.3-unpatched_tini-0\.19\.0_buildkit-0\.23\.2_tools-\d+_arch-amd64$/, v2.err);
         const own = sh(`sh ${BUILD} --key`, { BUILDKIT_VERSION: "0.13.2" });
         assert.match(own.out, /_buildkit-0\.13\.2_/, own.err);
     });
@@ -106,7 +106,7 @@ describe("releases across majors", function () {
     });
 
     describe("the nerdctlBuild output", () => {
-        const key = (tag: string) => `containerd-1.7.2_runc-1.1.7_cni-1.3.0_nerdctl-1.5.0-${tag}_tini-0.19.0_tools-1`;
+        const key = (tag: string) => `containerd-1.7.2_runc-1.1.7_cni-1.3.0_nerdctl-1.5.0-${tag}_tini-0.19.0_tools-1_arch-amd64`;
         it("names the release's series and its patches", () => {
             const text = describeNerdctl(PROJECT_ROOT, "1.5.0", true, key("0ca75ed046ab"), false);
             assert.match(text, /^nerdctl 1\.5\.0 with our patch series nerdctl\/patches\/1\.5\.0\/ \(0ca75ed046ab\): 0001-portutil-count-every-port-of-dports-list\.patch, /);
