@@ -87,6 +87,8 @@ build_containerd() {
 build_runc() {
 	module_tree runc "$RUNC_VERSION" "$1"
 	rev=$(tag_commit runc "$RUNC_VERSION")
+	# Its modules come from here: the container asks no proxy.
+	(cd "$1" && go mod download) >&2
 	# The Makefile's "static" target.
 	in_debian "$(dirname "$2")" sh -c 'cd "$1" &&
 		if [ "$(dpkg --print-architecture)" != "$NDIND_ARCH" ]; then export CC=$3-gcc; fi &&

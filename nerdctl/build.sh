@@ -43,10 +43,7 @@ esac
 # binfmt_misc handler such as qemu-user-static's): the checks that run them
 # are done then; otherwise the binaries are only read (file, the version text).
 RUNS_HERE=no
-if [ "$(uname -s)" = Linux ]; then
-	if [ "$(go_arch "$(uname -m)")" = "$ARCH" ] ||
-		grep -qx enabled "/proc/sys/fs/binfmt_misc/qemu-${TRIPLET%%-*}" 2>/dev/null; then RUNS_HERE=yes; fi
-fi
+[ "$(uname -s)" != Linux ] || ! runs_arch "$ARCH" || RUNS_HERE=yes
 export ARCH TRIPLET RUNS_HERE
 
 pin() { # ENV_VALUE PULUMI_KEY: the env override or the Pulumi.yaml default

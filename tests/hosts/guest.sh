@@ -19,6 +19,8 @@
 # stays clean; sshd is forwarded to 127.0.0.1 only. The guest lives as long as
 # the process that ran `up` (NDIND_GUEST_OWNER, default its parent): a killed
 # test run leaves no qemu behind, nor anything listening.
+# NDIND_GUEST_ARCH=arm64 boots an arm64 guest (qemu-system-aarch64's virt
+# machine; TCG where this machine is not arm64).
 # NDIND_GUEST_ACCEL=kvm|tcg, NDIND_GUEST_CPUS, NDIND_GUEST_MEM override the
 # defaults; NDIND_GUEST_APPEND adds kernel parameters to the profile's (e.g.
 # module_blacklist=veth, as tests/hosts/modules.sh does).
@@ -29,8 +31,16 @@ set -eu
 # true` in the guest took 4.8-5.7 s with 1, 6.9-8.9 s with 2 (boot the same).
 CPUS=${NDIND_GUEST_CPUS:-1}
 MEM=${NDIND_GUEST_MEM:-3072}
-# Bounds sized for emulation (boot to ssh measured at 30-40 s).
-BOOT_LIMIT=240
+# Bounds sized for emulation (boot to ssh measured at 30-40 s on amd64).
+BOOT_LIMIT=${NDIND_GUEST_BOOT_LIMIT:-240}
+ARCH=$(go_arch "${NDIND_GUEST_ARCH:-amd64}")
+export NDIND_GUEST_ARCH=$ARCH
+case $ARCH in
+amd64) QEMU=qemu-system-x86_64 QEMU_PKG=qemu-system-x86 CONSOLE=ttyS0 ;;
+# cortex-a72: -cpu max's pointer authentication costs much under TCG.
+arm64) QEMU=qemu-system-aarch64 QEMU_PKG=qemu-system-arm CONSOLE=ttyAMA0 ;;
+*) die "NDIND_GUEST_ARCH is '$ARCH': give amd64 or arm64" ;;
+esac
 KVM_TRIAL_LIMIT=30
 
 # The kernel command line of each profile; a new profile is a new line here.
@@ -77,14 +87,16 @@ since() { echo "$(date +%s.%N) $1" | awk '{ printf "%.1f", $1 - $2 }'; }
 # Starts qemu with accelerator $1 in the background; its pid in $DIR/qemu.pid.
 # Not daemonized, so its own error (e.g. KVM's) stays in $DIR/qemu.log.
 start_qemu() {
-	case $1 in
-	kvm) set -- -accel kvm -cpu host ;;
-	tcg) set -- -accel tcg -cpu max ;;
+	case $1/$ARCH in
+	kvm/*) set -- -accel kvm -cpu host ;;
+	tcg/amd64) set -- -accel tcg -cpu max ;;
+	tcg/arm64) set -- -accel tcg -cpu cortex-a72 ;;
 	esac
+	[ "$ARCH" != arm64 ] || set -- -M virt "$@"
 	rm -f "$DIR/console.log" "$DIR/qemu.pid"
-	qemu-system-x86_64 "$@" -smp "$CPUS" -m "$MEM" -display none -no-reboot \
+	"$QEMU" "$@" -smp "$CPUS" -m "$MEM" -display none -no-reboot \
 		-serial "file:$DIR/console.log" -kernel "$DISK/vmlinuz" -initrd "$DISK/initrd.img" \
-		-append "root=/dev/vda rw console=ttyS0 panic=-1 $CMDLINE ndind.ssh_key=$(cut -d' ' -f1,2 "$DIR/id_ed25519.pub" | tr ' ' :)" \
+		-append "root=/dev/vda rw console=$CONSOLE panic=-1 $CMDLINE ndind.ssh_key=$(cut -d' ' -f1,2 "$DIR/id_ed25519.pub" | tr ' ' :)" \
 		-drive "file=$DIR/overlay.qcow2,if=virtio,format=qcow2" \
 		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$PORT-:22" -device virtio-net-pci,netdev=n0 \
 		</dev/null >"$DIR/qemu.log" 2>&1 &
@@ -116,9 +128,12 @@ stop_qemu() {
 # but a stock kernel aborts under it ("failed to set MSR 0x10a") or stalls
 # before userspace. Prints kvm or tcg; a KVM that works stays booted.
 choose_accel() {
-	note=$DISK/accel-$(printf '%s %s' "$(uname -r)" "$(qemu-system-x86_64 --version | head -1)" | cksum | cut -d' ' -f1)
+	note=$DISK/accel-$(printf '%s %s' "$(uname -r)" "$("$QEMU" --version | head -1)" | cksum | cut -d' ' -f1)
 	if [ -n "${NDIND_GUEST_ACCEL:-}" ]; then
 		log "accelerator: $NDIND_GUEST_ACCEL (NDIND_GUEST_ACCEL)" >&2
+	elif [ "$(go_arch "$(uname -m)")" != "$ARCH" ]; then
+		echo "tcg: a $ARCH guest on $(uname -m)" >"$note"
+		log "accelerator: $(cat "$note")" >&2
 	elif [ -s "$note" ]; then
 		log "accelerator: $(cat "$note") (recorded in $note)" >&2
 	elif [ ! -w /dev/kvm ]; then
@@ -156,7 +171,7 @@ watch_owner() {
 up() {
 	profile=$1 PORT=$2 DIR=$3
 	CMDLINE="$(profile_cmdline "$profile") ${NDIND_GUEST_APPEND:-}"
-	need qemu-system-x86_64 qemu-system-x86
+	need "$QEMU" "$QEMU_PKG"
 	need qemu-img qemu-utils
 	DISK=$(sh "$NDIND_ROOT/tests/hosts/build.sh")
 	mkdir -p "$DIR"
@@ -180,7 +195,7 @@ up() {
 	*) die "NDIND_GUEST_ACCEL is '$accel': give kvm or tcg" ;;
 	esac
 	watch_owner "${NDIND_GUEST_OWNER:-$PPID}"
-	log "guest $profile booting ($accel, $CPUS vCPU, $MEM MiB; console: $DIR/console.log): $CMDLINE"
+	log "guest $profile booting ($ARCH, $accel, $CPUS vCPU, $MEM MiB; console: $DIR/console.log): $CMDLINE"
 	end=$(($(date +%s) + BOOT_LIMIT))
 	until ssh-keyscan -T 5 -p "$PORT" 127.0.0.1 >"$DIR/known_hosts" 2>/dev/null && [ -s "$DIR/known_hosts" ] &&
 		"$DIR/bin/ssh" -p "$PORT" root@127.0.0.1 true 2>/dev/null; do
@@ -200,7 +215,7 @@ up() {
 		sleep 1
 	done
 	trap - EXIT INT TERM HUP
-	log "guest $profile: ssh in $booted s, docker in $(since "$t0") s ($accel) at ssh://root@127.0.0.1:$PORT"
+	log "guest $profile: ssh in $booted s, docker in $(since "$t0") s ($ARCH, $accel) at ssh://root@127.0.0.1:$PORT"
 }
 
 # A clean poweroff, so that the disk holds what the guest wrote (Docker's

@@ -2,12 +2,17 @@
 // step goes through that engine, nothing reads or writes this machine's
 // folders for it. No engine, no ssh.
 import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { find, NO_CONTEXTS, PROJECT_ROOT, promiseOf, stackDefaults, recorded, TYPES, unsecret, useMocks } from "./mocks";
 
 useMocks();
 import { parseSettings } from "../../components/settings/validate";
 import { NerdctlEnvironment } from "../../components/environment";
 import { PLUGIN_SETS } from "../../components/plugins/kinds";
+import { Arch } from "../../components/engine";
 
 const HOST = "ssh://root@127.0.0.1:16022";
 const TARBALL = `${PROJECT_ROOT}/package.json`;
@@ -15,10 +20,12 @@ const TARBALL = `${PROJECT_ROOT}/package.json`;
 for (const kind of PLUGIN_SETS) {
     const { image: IMAGE, container: CONTAINER, command: COMMAND } = TYPES[kind];
 
-    async function buildRemote(baseImage?: string): Promise<NerdctlEnvironment> {
+    /** On an engine that runs on ARCH, as the preflight's probe would have said. */
+    async function buildRemote(baseImage?: string, arch: Arch = "amd64"): Promise<NerdctlEnvironment> {
         recorded.length = 0;
         const raw = { ...stackDefaults(kind), dockerHost: HOST, preload: [TARBALL], ...(baseImage ? { baseImage } : {}) };
-        const s = parseSettings(raw, "nerdctl-dind", "dev", PROJECT_ROOT, NO_CONTEXTS);
+        const parsed = parseSettings(raw, "nerdctl-dind", "dev", PROJECT_ROOT, NO_CONTEXTS);
+        const s = { ...parsed, engine: { ...parsed.engine, arch } };
         const env = new NerdctlEnvironment("env-dev", s);
         await promiseOf(env.imageList);
         return env;
@@ -72,6 +79,43 @@ for (const kind of PLUGIN_SETS) {
             for (const base of ["nerdctl-dind/base:alpine-3.23", "nerdctl-dind/base:bookworm", "alpine:3.23"]) {
                 await buildRemote(base);
                 assert.strictEqual(unsecret(command("image-base").environment).BASE_IMAGE, base);
+            }
+        });
+
+        it("on an engine of another architecture, copies a base of that one, or makes an offline one for it", async () => {
+            // The step's own script, run against a scripted docker: each engine
+            // holds the base for one architecture; base-image.sh records its call.
+            await buildRemote("nerdctl-dind/base:alpine-3.23", "arm64");
+            const step = command("image-base");
+            assert.strictEqual(step.dir, PROJECT_ROOT);
+            assert.ok((step.triggers as unknown[]).includes("arm64"), "the architecture is a trigger");
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-base-step-"));
+            fs.mkdirSync(path.join(dir, "bin"));
+            fs.mkdirSync(path.join(dir, "toolchain"));
+            fs.writeFileSync(path.join(dir, "toolchain", "base-image.sh"), `echo "base-image.sh $*" >>${dir}/log
+`);
+            // DOCKER_HOST set: the remote engine (REMOTE_ARCH); unset: this machine's (HERE_ARCH).
+            fs.writeFileSync(path.join(dir, "bin", "docker"), `#!/bin/sh
+a=\${HERE_ARCH:-}; [ -z "\${DOCKER_HOST:-}" ] || a=\${REMOTE_ARCH:-}
+case "$1 $2" in
+"image inspect") [ -n "$a" ] && echo "$a" ;;
+*) echo "docker $* (\${DOCKER_HOST:-here})" >>${dir}/log ;;
+esac
+`, { mode: 0o755 });
+            const run = (here: string, remote: string) => {
+                fs.rmSync(path.join(dir, "log"), { force: true });
+                const env = { ...process.env, ...unsecret(step.environment), PATH: `${dir}/bin:${process.env.PATH}`, HERE_ARCH: here, REMOTE_ARCH: remote };
+                const out = execFileSync("sh", ["-c", String(step.create)], { cwd: dir, env, encoding: "utf8" });
+                return [out.trim(), fs.existsSync(path.join(dir, "log")) ? fs.readFileSync(path.join(dir, "log"), "utf8").trim().split("\n").sort().join("\n") : ""];
+            };
+            try {
+                assert.deepStrictEqual(run("amd64", "arm64"), [`base image nerdctl-dind/base:alpine-3.23: present on ${HOST} (linux/arm64)`, ""]);
+                assert.deepStrictEqual(run("arm64", "amd64"), [`base image nerdctl-dind/base:alpine-3.23: copying from this machine's engine to ${HOST}`,
+                `docker load -q (${HOST})\ndocker save nerdctl-dind/base:alpine-3.23 (here)`]);
+                assert.deepStrictEqual(run("amd64", ""), [`base image nerdctl-dind/base:alpine-3.23: making it for linux/arm64 here, for ${HOST}`,
+                    "base-image.sh --base nerdctl-dind/base:alpine-3.23 --arch arm64"]);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
             }
         });
     });
