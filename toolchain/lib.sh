@@ -158,12 +158,13 @@ runs_arch() {
 	grep -qx enabled "/proc/sys/fs/binfmt_misc/qemu-$q" 2>/dev/null
 }
 
-# load_rootfs TAR TAG ARCH CMD [LABELS]: the root filesystem in TAR as image
-# TAG for linux/ARCH (CMD a JSON array, LABELS a JSON object), given to the
-# engine as the archive docker save writes, which docker load takes from any
-# engine. Not docker import: it records the engine's own architecture,
-# whatever --platform says (Docker 20.10 without experimental features).
-load_rootfs() {
+# rootfs_archive TAR TAG ARCH CMD [LABELS]: on stdout, the root filesystem
+# in TAR as image TAG for linux/ARCH (CMD a JSON array, LABELS a JSON
+# object), in the form docker save writes: docker load and nerdctl load take
+# it on any engine. load_rootfs gives it to the engine docker talks to. Not
+# docker import: it records the engine's own architecture, whatever
+# --platform says (Docker 20.10 without experimental features).
+rootfs_archive() {
 	lw=$(mktemp -d)
 	ld=$(sha256sum <"$1" | cut -d' ' -f1)
 	mkdir "$lw/$ld"
@@ -174,8 +175,9 @@ load_rootfs() {
 	mv "$lw/config" "$lw/$lc.json"
 	printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["%s/layer.tar"]}]' "$lc" "$2" "$ld" >"$lw/manifest.json"
 	# -h: the layer goes as the file the link names.
-	tar -chf - -C "$lw" manifest.json "$lc.json" "$ld" | docker load -q >/dev/null
+	tar -chf - -C "$lw" manifest.json "$lc.json" "$ld"
 	rc=$?
 	rm -rf "$lw"
 	return $rc
 }
+load_rootfs() { rootfs_archive "$@" | docker load -q >/dev/null; }
