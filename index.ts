@@ -12,6 +12,8 @@ export const imageName = env.imageName;
 export const imageId = env.imageId;
 export const storageDir = env.storageDir;
 export const versions = env.versions;
+/** The engine's architecture, which the bundle, the tools, the probe image and the base are made for. */
+export const engineArch = settings.engine.arch;
 export const nerdctlBuild = env.nerdctlBuild;
 export const ports = settings.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`);
 /** Where the stack's forwarder listens for inner published ports (read by forward/'s start). */

@@ -23,7 +23,8 @@ export class WrapperImage extends pulumi.ComponentResource {
     constructor(name: string, ctx: StackContext, bundle: Bundle, opts?: pulumi.ComponentResourceOptions) {
         super("nerdctl-dind:index:WrapperImage", name, {}, opts);
         const buildArgs = { BASE_IMAGE: ctx.settings.baseImage, BUNDLE: bundle.dirKey };
-        // The engine's own platform, named: a base image of another architecture fails the build, not the wrapper.
+        // The engine's own platform, named for the build; the base step put a base of that
+        // architecture there (Docker 20.10's legacy builder does not check FROM's platform itself).
         const platform = `linux/${ctx.engine.arch}`;
         const before = ctx.engine.remote ? [copyBaseImage(ctx, `${name}-base`, { parent: this }).resource] : [];
         this.image = ctx.plugins.image(`${name}-build`, {

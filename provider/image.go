@@ -70,7 +70,8 @@ func (image) create(inputs resource.PropertyMap) (string, resource.PropertyMap, 
 func buildArgs(inputs resource.PropertyMap) []string {
 	args := []string{"-q", "-f", str(inputs, "dockerfile"), "-t", str(inputs, "name"),
 		"--label", contentHashLabel + "=" + str(inputs, "contentHash")}
-	// The legacy builder takes it too (API 1.32): a base of another platform fails here, not in the wrapper.
+	// The legacy builder takes it too (API 1.32); Docker 20.10's uses a local
+	// FROM image of another platform as it is, so the base must be right already.
 	if p := str(inputs, "platform"); p != "" {
 		args = append(args, "--platform", p)
 	}
