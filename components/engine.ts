@@ -39,8 +39,12 @@ export interface Engine {
 export const MIN_API = "1.41";
 
 const PROBE_TIMEOUT_S = 10;
-/** What the probe asks an engine: its API version and its architecture. */
-const PROBE_FORMAT = "{{.Server.APIVersion}} {{.Server.Arch}}";
+/**
+ * What the probe asks an engine: its API version and its architecture, one
+ * word (ssh joins its arguments with spaces for the remote shell; no comma,
+ * which bash would take for a brace expansion).
+ */
+const PROBE_FORMAT = "{{.Server.APIVersion}}/{{.Server.Arch}}";
 
 /**
  * An architecture as the bundle names it, from `docker version` (amd64,
@@ -130,7 +134,7 @@ export function probeEngine(engine: Engine): { problem: string } | { arch: Arch 
     }
     if (r.error) return { problem: `${engine.name} could not be asked: ${r.error.message}` };
     const problem = probeVerdict(engine.name, r.status ?? 1, r.stdout, r.stderr);
-    const arch = archOf(r.stdout.trim().split(/\s+/)[1] ?? "");
+    const arch = archOf(r.stdout.trim().split("/")[1] ?? "");
     return problem !== undefined || arch === undefined ? { problem: problem ?? archProblem(engine.name, "") } : { arch };
 }
 
@@ -150,7 +154,7 @@ export function sshProbeArgs(address: string): string[] {
 export function probeVerdict(name: string, code: number, stdout: string, stderr: string): string | undefined {
     const err = stderr.trim().split("\n").filter((l) => l.trim() !== "").pop() ?? "";
     if (code === 0) {
-        const [api, arch = ""] = stdout.trim().split(/\s+/);
+        const [api, arch = ""] = stdout.trim().split("/");
         if (!/^\d+\.\d+$/.test(api)) return `${name} answered "${stdout.trim()}" instead of a Docker API version`;
         if (apiOlder(api, MIN_API)) {
             return `${name} speaks Docker API ${api}; the wrapper needs ${MIN_API} (Docker 20.10) or later (--cgroupns private): upgrade Docker there`;

@@ -116,9 +116,9 @@ describe("remote engines: environment and probe", () => {
     it("the ssh probe never asks (BatchMode) and runs what docker's transport runs", () => {
         assert.deepStrictEqual(sshProbeArgs("ssh://root@127.0.0.1:16022"), [
             "-o", "BatchMode=yes", "-o", "ConnectTimeout=8", "-T", "-l", "root", "-p", "16022",
-            "--", "127.0.0.1", "docker", "version", "--format", "{{.Server.APIVersion}} {{.Server.Arch}}"]);
+            "--", "127.0.0.1", "docker", "version", "--format", "{{.Server.APIVersion}}/{{.Server.Arch}}"]);
         assert.deepStrictEqual(sshProbeArgs("ssh://build1/run/user/1000/docker.sock").slice(-6),
-            ["build1", "docker", "--host=unix:///run/user/1000/docker.sock", "version", "--format", "{{.Server.APIVersion}} {{.Server.Arch}}"]);
+            ["build1", "docker", "--host=unix:///run/user/1000/docker.sock", "version", "--format", "{{.Server.APIVersion}}/{{.Server.Arch}}"]);
     });
 
     it("takes the engine to run on this machine's architecture until the preflight asks it", () => {
@@ -136,11 +136,11 @@ describe("remote engines: environment and probe", () => {
 
     const H = "ssh://ann@h:22";
     const verdicts: [string, number, string, string, string | undefined][] = [
-        ["a new enough engine", 0, "1.41 amd64\n", "", undefined],
-        ["an arm64 engine", 0, "1.43 arm64\n", "", undefined],
-        ["an engine on an architecture the bundle is not built for", 0, "1.41 s390x\n", "",
+        ["a new enough engine", 0, "1.41/amd64\n", "", undefined],
+        ["an arm64 engine", 0, "1.43/arm64\n", "", undefined],
+        ["an engine on an architecture the bundle is not built for", 0, "1.41/s390x\n", "",
             `${H} runs on s390x: the bundle is built for amd64 and arm64 only`],
-        ["an engine too old", 0, "1.40 amd64\n", "",
+        ["an engine too old", 0, "1.40/amd64\n", "",
             `${H} speaks Docker API 1.40; the wrapper needs 1.41 (Docker 20.10) or later (--cgroupns private): upgrade Docker there`],
         ["ssh asking for a password", 255, "", "ann@h: Permission denied (publickey,password).\n",
             `${H}: ssh would ask for a password (refused: runs are unattended); install your key there (ssh-copy-id) or name it with IdentityFile in ~/.ssh/config`],
