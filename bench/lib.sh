@@ -14,3 +14,20 @@ add_row() {
 
 # NAME: the median of NAME's last row.
 median() { awk -F'|' -v n="$1" '$1 == n { print $3 }' "$ROWS" | tail -n 1; }
+
+# NAME SETUP COMMAND: runs SETUP (untimed) then times COMMAND, $RUNS times;
+# appends "NAME min median max" to ROWS and echoes the median.
+measure() {
+	name=$1 setup=$2 cmd=$3
+	: >"$ROWS.samples"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		sh -c "$setup" >/dev/null 2>&1
+		t0=$(now)
+		sh -c "$cmd" >/dev/null 2>&1 || die "$name: '$cmd' failed"
+		since "$t0" >>"$ROWS.samples"
+		i=$((i + 1))
+	done
+	add_row "$name" <"$ROWS.samples"
+	median "$name"
+}

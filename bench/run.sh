@@ -37,23 +37,6 @@ RSTACK=$PREFIX-remote-$$
 RPULUMI="env PATH=$REMOTE_DIR/bin:$PATH pulumi --non-interactive --stack $RSTACK"
 RDOCKER="env PATH=$REMOTE_DIR/bin:$PATH DOCKER_HOST=ssh://root@127.0.0.1:$REMOTE_PORT docker"
 
-# NAME SETUP COMMAND: runs SETUP (untimed) then times COMMAND, RUNS times;
-# appends "NAME min median max" to ROWS and echoes the median.
-measure() {
-	name=$1 setup=$2 cmd=$3
-	: >"$ROWS.samples"
-	i=0
-	while [ $i -lt "$RUNS" ]; do
-		sh -c "$setup" >/dev/null 2>&1
-		t0=$(now)
-		sh -c "$cmd" >/dev/null 2>&1 || die "$name: '$cmd' failed"
-		since "$t0" >>"$ROWS.samples"
-		i=$((i + 1))
-	done
-	add_row "$name" <"$ROWS.samples"
-	median "$name"
-}
-
 # Probes, polled with no sleeps, given up after a minute.
 poll() { echo "timeout 60 sh -c 'until docker exec $WRAPPER $1 >/dev/null 2>&1; do :; done'"; }
 SERVING=$(poll "ctr version")

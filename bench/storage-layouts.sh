@@ -60,22 +60,14 @@ for l in $LAYOUTS; do
 	say "bench: $s: $chosen"
 done
 
-# NAME COMMAND: COMMAND timed RUNS times in each stack (WRAPPER is set).
+# NAME COMMAND: COMMAND timed RUNS times in each stack (WRAPPER is set),
+# the image removed before each run (measure, bench/lib.sh).
 export SHARE BIG
 each() {
 	for l in $LAYOUTS; do
 		WRAPPER=$(wrapper "$l")
 		export WRAPPER
-		: >"$ROWS.samples"
-		i=0
-		while [ $i -lt "$RUNS" ]; do
-			docker exec "$WRAPPER" nerdctl rmi -f "$BIG" >/dev/null 2>&1 || :
-			t0=$(now)
-			sh -c "$2" >/dev/null 2>&1 || die "$1 ($l): '$2' failed"
-			since "$t0" >>"$ROWS.samples"
-			i=$((i + 1))
-		done
-		add_row "storage $l: $1" <"$ROWS.samples"
+		measure "storage $l: $1" 'docker exec "$WRAPPER" nerdctl rmi -f "$BIG"' "$2" >/dev/null
 	done
 }
 each "load of a 64 MiB image (nerdctl load)" 'docker exec -i "$WRAPPER" nerdctl load <"$SHARE/big.tar"'

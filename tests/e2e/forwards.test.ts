@@ -10,11 +10,10 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { BUSYBOX, BUSYBOX_TAR, env, must, requirePrerequisites, ROOT, run, stackFile, waitFor } from "./harness";
+import { BUSYBOX, BUSYBOX_TAR, env, must, removeMadeStack, requirePrerequisites, ROOT, run, stackFile, waitFor } from "./harness";
 
 const name = `pf-${process.pid.toString(36)}`;
 const container = `nerdctl-dind-${name}`;
-const storage = path.join(ROOT, "lib", name);
 const FORWARD = path.join(ROOT, "forward", "out", "ndind-forward");
 const [WEB, COMPOSE, TAKEN, LOOPBACK, REMOTE_WEB] = [19101, 19102, 19103, 19104, 19121];
 
@@ -39,14 +38,7 @@ function httpd(cname: string, publish: string, text: string, ...flags: string[])
         "sh", "-c", `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`]);
 }
 
-function cleanup(): void {
-    run("make", ["-s", "destroy", `STACK=${name}`]);
-    run("pulumi", ["stack", "rm", "--yes", "--force", "--stack", name, "--non-interactive"]);
-    run("docker", ["rm", "-f", container]);
-    run("docker", ["rmi", `nerdctl-dind:${name}`]);
-    fs.rmSync(storage, { recursive: true, force: true });
-    fs.rmSync(stackFile(name), { force: true });
-}
+const cleanup = () => removeMadeStack(name);
 
 describe("every inner published port on the host (forwards, end to end)", function () {
     before(() => {

@@ -145,6 +145,16 @@ export class Stack {
     }
 }
 
+/** Removes a stack made with make (make destroy, its state, wrapper, image, folder and stack file): tests leave nothing behind. */
+export function removeMadeStack(name: string, storage = path.join(ROOT, "lib", name)): void {
+    run("make", ["-s", "destroy", `STACK=${name}`]);
+    run("pulumi", ["stack", "rm", "--yes", "--force", "--stack", name, "--non-interactive"]);
+    run("docker", ["rm", "-f", `nerdctl-dind-${name}`]);
+    run("docker", ["rmi", `nerdctl-dind:${name}`]);
+    fs.rmSync(storage, { recursive: true, force: true });
+    fs.rmSync(stackFile(name), { force: true });
+}
+
 // A run killed half way (or a CI run before this one) may leave a wrapper
 // and a folder under this name.
 function removeLeftovers(s: Stack): void {

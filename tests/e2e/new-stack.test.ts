@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ALPINE_BASE, must, PROVIDER, requirePrerequisites, ROOT, run, stackFile } from "./harness";
+import { ALPINE_BASE, must, PROVIDER, removeMadeStack, requirePrerequisites, ROOT, run, stackFile } from "./harness";
 
 const name = `e2e-${process.pid.toString(36)}-new`;
 const container = `nerdctl-dind-${name}`;
@@ -27,14 +27,7 @@ function expectedProvider(): string {
     return chosen;
 }
 
-function cleanup(): void {
-    run("make", ["-s", "destroy", `STACK=${name}`]);
-    run("pulumi", ["stack", "rm", "--yes", "--force", "--stack", name, "--non-interactive"]);
-    run("docker", ["rm", "-f", container]);
-    run("docker", ["rmi", `nerdctl-dind:${name}`]);
-    fs.rmSync(storage, { recursive: true, force: true });
-    fs.rmSync(stackFile(name), { force: true });
-}
+const cleanup = () => removeMadeStack(name);
 
 describe("a new stack, made as the README says", function () {
     let provider: string;

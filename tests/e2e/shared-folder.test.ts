@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BUSYBOX, must, requirePrerequisites, ROOT, run, stackFile, waitFor } from "./harness";
+import { BUSYBOX, must, removeMadeStack, requirePrerequisites, ROOT, run, waitFor } from "./harness";
 
 const name = `e2e-${process.pid.toString(36)}-fuse`;
 const container = `nerdctl-dind-${name}`;
@@ -32,13 +32,9 @@ describe("storage in a shared folder (FUSE, end to end)", function () {
         must("pulumi", ["config", "set", "storageDir", storage, "--stack", name]);
     });
     after(() => {
-        run("make", ["destroy", `STACK=${name}`]);
-        run("pulumi", ["stack", "rm", "--yes", "--force", "--stack", name, "--non-interactive"]);
-        run("docker", ["rm", "-f", container]);
-        run("docker", ["rmi", `nerdctl-dind:${name}`]);
+        removeMadeStack(name, storage);
         run("sh", [bindfs, "umount", share]);
         fs.rmSync(top, { recursive: true, force: true });
-        fs.rmSync(stackFile(name), { force: true });
     });
 
     it("make up: the wrapper keeps its images in an image file in the folder, says why, and runs a container", () => {
