@@ -63,7 +63,7 @@ describe("hacking on nerdctl, as the README says", function () {
         const out = withSrc("make", "up", `STACK=${name}`);
         assert.match(out, /nerdctl\/src: building nerdctl while Pulumi starts/);
         const early = fs.readFileSync(path.join(CACHE, "build", "early-build.log"), "utf8");
-        assert.match(early, /built nerdctl-1\.5\.0-src in \d+s/, `the early build did not build:\n${early}`);
+        assert.match(early, /built nerdctl-1\.5\.0-src-amd64 in \d+s/, `the early build did not build:\n${early}`);
         assert.match(inWrapper("nerdctl", "--help"), new RegExp(`\\(${mark}\\)`));
         assert.strictEqual(must("docker", ["inspect", "-f", "{{.Id}}", container]).trim(), wrapperId, "the wrapper was replaced");
         assert.strictEqual(must("docker", ["inspect", "-f", "{{.Image}}", container]).trim(), imageId, "the image was rebuilt");
@@ -75,6 +75,6 @@ describe("hacking on nerdctl, as the README says", function () {
         const out = withSrc("make", "up", `STACK=${name}`);
         assert.match(out, /\d+ unchanged/);
         assert.doesNotMatch(out, /\d+ (created|updated|replaced|deleted)/);
-        assert.match(fs.readFileSync(path.join(CACHE, "build", "early-build.log"), "utf8"), /nerdctl-1\.5\.0-src cached/);
+        assert.match(fs.readFileSync(path.join(CACHE, "build", "early-build.log"), "utf8"), /nerdctl-1\.5\.0-src-amd64 cached/);
     });
 });
