@@ -37,6 +37,7 @@ case_title() {
 	repro-2699.sh) echo "#2699 kill, stop or exit keeps the port" ;;
 	repro-host-socket.sh) echo "a port a wrapper server listens on is given" ;;
 	repro-1872.sh) echo "#1872 removed containers leave masquerade chains" ;;
+	repro-prune.sh) echo "a pruned network leaves a stopped container's masquerade rule" ;;
 	*) echo "$1" ;;
 	esac
 }
