@@ -6,6 +6,7 @@
 // of the wrapper and after the forwarder is killed; the streams through the
 // engine (what a remote engine uses) carry the same traffic.
 import * as assert from "assert";
+import * as dgram from "dgram";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -20,7 +21,7 @@ const PORTS = Number(process.env.NDIND_E2E_PORTS ?? 19100);
 const name = `${PREFIX}pf-${process.pid.toString(36)}`;
 const container = `nerdctl-dind-${name}`;
 const FORWARD = path.join(ROOT, "forward", "out", "ndind-forward");
-const [WEB, COMPOSE, TAKEN, LOOPBACK, STACK_PORT, IPV6, REMOTE_WEB] = [1, 2, 3, 4, 5, 6, 21].map((i) => PORTS + i);
+const [WEB, COMPOSE, TAKEN, LOOPBACK, STACK_PORT, IPV6, UDP, REMOTE_WEB] = [1, 2, 3, 4, 5, 6, 7, 21].map((i) => PORTS + i);
 
 interface Forward { listen: string; container: string; inner: string; error?: string; note?: string; bytesOut: number; conns: number }
 interface State { running: boolean; connected: boolean; pid: number; transport: string; forwards: Forward[] | null }
@@ -117,6 +118,19 @@ describe("every inner published port on the host (forwards, end to end)", functi
         await waitFor("the compose service on the host", 5, () => page(COMPOSE).includes("compose-page"));
         must("docker", ["exec", container, "nerdctl", "compose", "-f", "/tmp/pf/compose.yaml", "down"]);
         await waitFor("the compose port gone", 5, () => run("curl", ["-s", "--max-time", "2", `http://127.0.0.1:${COMPOSE}/`]).code === 7);
+    });
+
+    it("a udp port: listed as not forwarded by make forwards and make status, its host port left free", async () => {
+        must("docker", ["exec", container, "nerdctl", "run", "-d", "--name", "dns", "-p", `${UDP}:53/udp`, BUSYBOX, "sleep", "600"]);
+        await waitFor("the udp port in the forwarder's table", 5, () => forwardOf(UDP)?.note === "udp is not forwarded (tcp only)");
+        assert.match(must("make", ["-s", "forwards", `STACK=${name}`]),
+            new RegExp(`127\\.0\\.0\\.1:${UDP}\\s+dns \\(default\\) 0\\.0\\.0\\.0:${UDP} -> 53/udp .*not forwarded: udp is not forwarded \\(tcp only\\)$`, "m"));
+        assert.match(must("make", ["-s", "status"]), new RegExp(`forwards  .*1 not forwarded: 127\\.0\\.0\\.1:${UDP} dns: udp is not forwarded \\(tcp only\\)`));
+        // The host's udp port is left free: this test can bind it.
+        const sock = dgram.createSocket("udp4");
+        await new Promise<void>((ok, fail) => { sock.once("error", fail); sock.bind(UDP, "127.0.0.1", ok); });
+        sock.close();
+        must("docker", ["exec", container, "nerdctl", "rm", "-f", "dns"]);
     });
 
     it("a host port already taken: the inner container runs, the failure is in make forwards and make status, and it heals", async () => {
