@@ -120,20 +120,18 @@ describe("every inner published port on the host (forwards, end to end)", functi
         await waitFor("the compose port gone", 5, () => run("curl", ["-s", "--max-time", "2", `http://127.0.0.1:${COMPOSE}/`]).code === 7);
     });
 
-    it("a udp port: listed as not forwarded by make forwards and make status, its host port left free", async () => {
+    it("a udp port: listed as not forwarded by make forwards, its host port left free (make status: in the next case)", async () => {
         must("docker", ["exec", container, "nerdctl", "run", "-d", "--name", "dns", "-p", `${UDP}:53/udp`, BUSYBOX, "sleep", "600"]);
         await waitFor("the udp port in the forwarder's table", 5, () => forwardOf(UDP)?.note === "udp is not forwarded (tcp only)");
         assert.match(must("make", ["-s", "forwards", `STACK=${name}`]),
             new RegExp(`127\\.0\\.0\\.1:${UDP}\\s+dns \\(default\\) 0\\.0\\.0\\.0:${UDP} -> 53/udp .*not forwarded: udp is not forwarded \\(tcp only\\)$`, "m"));
-        assert.match(must("make", ["-s", "status"]), new RegExp(`forwards  .*1 not forwarded: 127\\.0\\.0\\.1:${UDP} dns: udp is not forwarded \\(tcp only\\)`));
         // The host's udp port is left free: this test can bind it.
         const sock = dgram.createSocket("udp4");
         await new Promise<void>((ok, fail) => { sock.once("error", fail); sock.bind(UDP, "127.0.0.1", ok); });
         sock.close();
-        must("docker", ["exec", container, "nerdctl", "rm", "-f", "dns"]);
     });
 
-    it("a host port already taken: the inner container runs, the failure is in make forwards and make status, and it heals", async () => {
+    it("a host port already taken: the inner container runs, the failure is in make forwards and make status (the udp port there as not forwarded), and it heals", async () => {
         const holder = net.createServer();
         await new Promise<void>((ok) => holder.listen(TAKEN, "127.0.0.1", ok));
         try {
@@ -146,11 +144,13 @@ describe("every inner published port on the host (forwards, end to end)", functi
             assert.match(trace.out, new RegExp(`verdict: FAIL at hop 2 \\(host -> forwarder\\): the forward cannot listen: listen tcp 127\\.0\\.0\\.1:${TAKEN}: bind: address already in use`), trace.out);
             const status = must("make", ["-s", "status"]);
             assert.match(status, new RegExp(`forwards  \\d+ forwarded .*1 FAILED: 127\\.0\\.0\\.1:${TAKEN} taken: listen tcp`), status);
+            // One make status (seconds under load) for the previous case's udp port too.
+            assert.match(status, new RegExp(`; 1 not forwarded: 127\\.0\\.0\\.1:${UDP} dns: udp is not forwarded \\(tcp only\\);`), status);
         } finally {
             await new Promise((ok) => holder.close(ok));
         }
         await waitFor("the forward once the port is free", 6, () => page(TAKEN).includes("taken-page"));
-        must("docker", ["exec", container, "nerdctl", "rm", "-f", "taken"]);
+        must("docker", ["exec", container, "nerdctl", "rm", "-f", "taken", "dns"]);
     });
 
     it("the forwarder killed: its supervisor starts it again and the port answers", async () => {
