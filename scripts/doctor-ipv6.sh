@@ -25,7 +25,11 @@ check_ipv6() {
 		if tr ' ' '\n' <"$r/proc/cmdline" 2>/dev/null | grep -qx 'ipv6.disable=1'; then
 			why="the kernel was booted with ipv6.disable=1" fix="${ON_HOST}remove ipv6.disable=1 from the boot loader's kernel command line, then reboot"
 		else
-			why="the kernel has no IPv6 [$(kconfig_states CONFIG_IPV6)]" fix="build the kernel with CONFIG_IPV6=y (or =m, then ${ON_HOST}modprobe ipv6)"
+			case $(kconfig CONFIG_IPV6) in
+			m) why="the ipv6 module is not loaded [CONFIG_IPV6=m]" fix="${ON_HOST}modprobe ipv6" ;;
+			y) why="IPv6 is built in [CONFIG_IPV6=y] but this namespace has none" fix="${ON_HOST}read the kernel command line (/proc/cmdline) for an option that turns IPv6 off" ;;
+			*) why="the kernel has no IPv6 [$(kconfig_states CONFIG_IPV6)]" fix="build the kernel with CONFIG_IPV6=y (or =m, then ${ON_HOST}modprobe ipv6)" ;;
+			esac
 		fi
 		report WARN ipv6 "no /proc/sys/net/ipv6: $why; $IPV6_SCOPE" "$fix"
 		return

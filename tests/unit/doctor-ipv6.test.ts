@@ -17,14 +17,15 @@ report() { printf '%s|%s|%s|%s\\n' "$1" "$2" "$3" "\${4:-}"; }
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 NDIND_RUN=$FAKE_RUN
 ON_HOST=
-KCONFIG_SRC=
+KCONFIG=$FAKE_KCONFIG
+KCONFIG_SRC=\${FAKE_KCONFIG_SRC:-}
 NO_EXERCISE="not root"
 . scripts/doctor-verdict.sh
 . scripts/doctor-ipv6.sh
 check_ipv6
 `;
 
-interface Host { ipv6: boolean; cmdline?: string; wrapper?: string }
+interface Host { ipv6: boolean; cmdline?: string; wrapper?: string; kconfig?: string }
 
 /** The check's lines ("LEVEL|check|detail|fix") on a made-up host. */
 function check(h: Host): string[] {
@@ -35,8 +36,13 @@ function check(h: Host): string[] {
         if (h.ipv6) fs.mkdirSync(path.join(dir, "proc", "sys", "net", "ipv6", "conf", "all"), { recursive: true });
         fs.writeFileSync(path.join(dir, "proc", "cmdline"), `${h.cmdline ?? "root=/dev/vda ro"}\n`);
         if (h.wrapper) fs.writeFileSync(path.join(dir, "run", "ipv6"), `${h.wrapper}\n`);
+        const kconfig = path.join(dir, "config");
+        fs.writeFileSync(kconfig, h.kconfig ?? "");
         const r = spawnSync("sh", ["-c", HARNESS], {
-            cwd: ROOT, encoding: "utf8", env: { ...process.env, NDIND_DOCTOR_ROOT: dir, FAKE_RUN: path.join(dir, "run") },
+            cwd: ROOT, encoding: "utf8", env: {
+                ...process.env, NDIND_DOCTOR_ROOT: dir, FAKE_RUN: path.join(dir, "run"),
+                FAKE_KCONFIG: kconfig, FAKE_KCONFIG_SRC: h.kconfig === undefined ? "" : "/proc/config.gz",
+            },
         });
         assert.strictEqual(r.status, 0, r.stderr);
         return r.stdout.split("\n").filter((l) => l);
@@ -66,6 +72,15 @@ describe("doctor: ipv6", function () {
         assert.match(detail, /the kernel has no IPv6 \[CONFIG_IPV6=\?\]/);
         assert.ok(detail.includes(FAILS), detail);
         assert.match(fix, /CONFIG_IPV6=y/);
+    });
+
+    it("IPv6 built as a module, not loaded: WARN with modprobe ipv6; built in but absent here: WARN pointing at the command line", () => {
+        const [, , mDetail, mFix] = check({ ipv6: false, kconfig: "CONFIG_IPV6=m\n" }).join("\n").split("|");
+        assert.match(mDetail, /the ipv6 module is not loaded \[CONFIG_IPV6=m\]/);
+        assert.strictEqual(mFix, "modprobe ipv6");
+        const [, , yDetail, yFix] = check({ ipv6: false, kconfig: "CONFIG_IPV6=y\n" }).join("\n").split("|");
+        assert.match(yDetail, /IPv6 is built in \[CONFIG_IPV6=y\] but this namespace has none/);
+        assert.match(yFix, /kernel command line/);
     });
 
     it("a wrapper whose entry.sh could not turn IPv6 on: WARN with its reason", () => {
