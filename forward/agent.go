@@ -29,6 +29,9 @@ type innerPort struct {
 	Namespace     string `json:"namespace"`
 	Name          string `json:"name"`
 	ID            string `json:"id"`
+	// Via: for a port published on every IPv6 address (::), the wrapper's
+	// own address on the container's IPv6 network, where the agent dials it.
+	Via string `json:"via,omitempty"`
 }
 
 type table struct {
@@ -103,6 +106,9 @@ func look() table {
 			}
 			for _, ip := range parsePorts(p.Ports) {
 				ip.Namespace, ip.Name, ip.ID = n, p.name(), p.ID
+				if anyIPv6(ip.HostIP) {
+					ip.Via = ipv6Via(n, p.ID)
+				}
 				t.Ports = append(t.Ports, ip)
 			}
 		}
@@ -201,18 +207,76 @@ func runAgent() error {
 	}
 }
 
-// dialTarget: a port the inner -p bound to every address is reached at the
-// wrapper's own address, where CNI's portmap DNAT (OUTPUT chain, local
-// destinations) catches it; one bound to an address is reached there.
+// dialTarget: a port the inner -p bound to every IPv4 address is reached at
+// the wrapper's own address, where CNI's portmap DNAT (OUTPUT chain, local
+// destinations) catches it; one bound to an address is reached there (one
+// on every IPv6 address comes with its Via).
 func dialTarget(addr, self string) string {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return addr
 	}
-	if (host == "" || host == "0.0.0.0" || host == "::") && self != "" {
+	if anyIPv4(host) && self != "" {
 		host = self
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// anyIPv4: an inner -p on every IPv4 address (nerdctl writes 0.0.0.0 when
+// -p names none); its DNAT rules are iptables' only.
+func anyIPv4(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "" || ip != nil && ip.To4() != nil && ip.IsUnspecified()
+}
+
+// anyIPv6: an inner -p on every IPv6 address (2.x: [::]:9000:80; 1.5.0
+// reads no brackets: 0:0:0:0:0:0:0:0:9000:80); its DNAT rules are
+// ip6tables' only.
+func anyIPv6(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.To4() == nil && ip.IsUnspecified()
+}
+
+// ipv6Via: where the agent dials a port published on ::. Not ::1: IPv6 has
+// no route_localnet, so a DNAT from loopback to a container is dropped. The
+// wrapper's address on the container's own IPv6 network: portmap's OUTPUT
+// DNAT takes it (a local destination), and the container answers it even
+// where its network gives it no IPv6 default route (1.5.0's). Empty when
+// there is none: the dial then fails and the connection is closed.
+func ipv6Via(ns, id string) string {
+	out, err := exec.Command("nerdctl", "--namespace", ns, "inspect", "-f", "{{json .NetworkSettings.Networks}}", id).Output()
+	if err != nil {
+		return ""
+	}
+	var nets map[string]struct{ GlobalIPv6Address string }
+	if json.Unmarshal(out, &nets) != nil {
+		return ""
+	}
+	addrs, _ := net.InterfaceAddrs()
+	var ips []net.IP
+	for _, n := range nets {
+		if ip := net.ParseIP(n.GlobalIPv6Address); ip != nil {
+			ips = append(ips, ip)
+		}
+	}
+	return localOnNetwork(addrs, ips)
+}
+
+// localOnNetwork: the first of the local addresses (IPv6, not link-local
+// nor loopback) whose network holds one of ips.
+func localOnNetwork(addrs []net.Addr, ips []net.IP) string {
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok || n.IP.To4() != nil || n.IP.IsLoopback() || n.IP.IsLinkLocalUnicast() {
+			continue
+		}
+		for _, ip := range ips {
+			if n.Contains(ip) {
+				return n.IP.String()
+			}
+		}
+	}
+	return ""
 }
 
 // wrapperAddr is the wrapper's address on Docker's network (eth0).

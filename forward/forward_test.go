@@ -11,8 +11,9 @@ import (
 )
 
 func TestParsePorts(t *testing.T) {
-	got := parsePorts("0.0.0.0:9000->80/tcp, 127.0.0.1:9001->81/udp, [::]:9002->82/tcp")
-	want := []innerPort{{"tcp", "0.0.0.0", 9000, 80, "", "", ""}, {"udp", "127.0.0.1", 9001, 81, "", "", ""}, {"tcp", "::", 9002, 82, "", "", ""}}
+	got := parsePorts("0.0.0.0:9000->80/tcp, 127.0.0.1:9001->81/udp, [::]:9002->82/tcp, 0:0:0:0:0:0:0:0:9003->83/tcp")
+	want := []innerPort{{Proto: "tcp", HostIP: "0.0.0.0", HostPort: 9000, ContainerPort: 80}, {Proto: "udp", HostIP: "127.0.0.1", HostPort: 9001, ContainerPort: 81},
+		{Proto: "tcp", HostIP: "::", HostPort: 9002, ContainerPort: 82}, {Proto: "tcp", HostIP: "0:0:0:0:0:0:0:0", HostPort: 9003, ContainerPort: 83}}
 	if len(got) != len(want) {
 		t.Fatalf("got %v", got)
 	}
@@ -60,6 +61,41 @@ func TestDialTarget(t *testing.T) {
 	}
 	if got := dialTarget("127.0.0.1:9000", "172.17.0.2"); got != "127.0.0.1:9000" {
 		t.Error(got)
+	}
+	// Not the wrapper's IPv4 address: a port on :: has ip6tables' rules only.
+	if got := dialTarget("[fd00:44::1]:9000", "172.17.0.2"); got != "[fd00:44::1]:9000" {
+		t.Error(got)
+	}
+}
+
+func TestAnyAddress(t *testing.T) {
+	for host, want := range map[string][2]bool{
+		"": {true, false}, "0.0.0.0": {true, false}, "127.0.0.1": {false, false},
+		"::": {false, true}, "0:0:0:0:0:0:0:0": {false, true}, "fd00:44::1": {false, false},
+	} {
+		if anyIPv4(host) != want[0] || anyIPv6(host) != want[1] {
+			t.Errorf("%q: anyIPv4 %v, anyIPv6 %v, want %v", host, anyIPv4(host), anyIPv6(host), want)
+		}
+	}
+}
+
+// TestLocalOnNetwork: the wrapper's address on the container's IPv6 network,
+// among two IPv6 networks, its link-local and loopback addresses.
+func TestLocalOnNetwork(t *testing.T) {
+	cidr := func(s string) net.Addr {
+		ip, n, err := net.ParseCIDR(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.IP = ip
+		return n
+	}
+	addrs := []net.Addr{cidr("127.0.0.1/8"), cidr("::1/128"), cidr("fe80::1/64"), cidr("10.4.0.1/24"), cidr("fd00:55::1/64"), cidr("fd00:44::1/64")}
+	if got := localOnNetwork(addrs, []net.IP{net.ParseIP("fd00:44::2")}); got != "fd00:44::1" {
+		t.Errorf("got %q, want fd00:44::1", got)
+	}
+	if got := localOnNetwork(addrs, []net.IP{net.ParseIP("fd00:66::2")}); got != "" {
+		t.Errorf("no network of the wrapper holds fd00:66::2, got %q", got)
 	}
 }
 

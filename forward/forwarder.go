@@ -38,6 +38,7 @@ type forward struct {
 	Note          string    `json:"note,omitempty"`
 	ln            net.Listener
 	direct        bool
+	via           string // innerPort.Via
 }
 
 type forwarder struct {

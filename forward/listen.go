@@ -28,10 +28,6 @@ func bindAddress(innerIP, mode string) string {
 	return "127.0.0.1"
 }
 
-func unspecified(ip string) bool {
-	return ip == "" || ip == "0.0.0.0" || ip == "::"
-}
-
 func (f *forwarder) reconcile(t table, w wrapperInfo) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -53,8 +49,10 @@ func (f *forwarder) reconcile(t table, w wrapperInfo) {
 			f.fwds[key] = fw
 		}
 		fw.Inner = net.JoinHostPort(p.HostIP, strconv.Itoa(p.HostPort))
-		fw.Container, fw.Namespace, fw.ID, fw.ContainerPort = p.Name, p.Namespace, p.ID, p.ContainerPort
-		fw.direct = f.cfg.Direct && unspecified(p.HostIP)
+		fw.Container, fw.Namespace, fw.ID, fw.ContainerPort, fw.via = p.Name, p.Namespace, p.ID, p.ContainerPort, p.Via
+		// Direct goes to the wrapper's IPv4 address: only ports with
+		// iptables' DNAT rules are there.
+		fw.direct = f.cfg.Direct && anyIPv4(p.HostIP)
 		if b := w.NetworkSettings.Ports[fmt.Sprintf("%d/%s", p.HostPort, p.Proto)]; len(b) > 0 {
 			fw.Note = fmt.Sprintf("published by the stack's ports setting at %s:%s", b[0].HostIp, b[0].HostPort)
 			continue
@@ -113,6 +111,10 @@ func (f *forwarder) accept(fw *forward, ln net.Listener) {
 		atomic.AddInt64(&fw.Conns, 1)
 		f.mu.Lock()
 		m, ip, inner, direct := f.mux, f.wrapperIP, fw.Inner, fw.direct
+		if fw.via != "" {
+			_, port, _ := net.SplitHostPort(inner)
+			inner = net.JoinHostPort(fw.via, port)
+		}
 		f.mu.Unlock()
 		in := func(n int) { atomic.AddInt64(&fw.BytesIn, int64(n)) }
 		out := func(n int) { atomic.AddInt64(&fw.BytesOut, int64(n)) }

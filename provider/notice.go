@@ -24,13 +24,19 @@ import (
 )
 
 // innerScript prints "NAME NAMESPACE POLICY" for each running inner
-// container; the probe's namespace is the wrapper's own.
+// container; the probe's namespace is the wrapper's own. One inspect per
+// namespace, not per container: each nerdctl call costs a start of its
+// own, seconds on a loaded machine.
 const innerScript = `for ns in $(nerdctl namespace ls -q); do
 	[ "$ns" = nerdctl-dind-probe ] && continue
-	for c in $(nerdctl --namespace "$ns" ps -q); do
-		nerdctl --namespace "$ns" inspect -f '{{.Name}} '"$ns"' {{index .Config.Labels "containerd.io/restart.policy"}}' "$c"
-	done
+	ids=$(nerdctl --namespace "$ns" ps -q)
+	[ -z "$ids" ] || nerdctl --namespace "$ns" inspect -f '{{.Name}} '"$ns"' {{index .Config.Labels "containerd.io/restart.policy"}}' $ids
 done`
+
+// askBound: how long the running wrapper is asked. Only a wrapper that does
+// not answer takes it all (the preview waits); under load the few nerdctl
+// calls took more than the 8 s this once was, and the warning was missing.
+const askBound = 30 * time.Second
 
 const wrapperLabel = "nerdctl-dind.stack"
 
@@ -94,9 +100,9 @@ func noticeReplacement(urn, id string, olds resource.PropertyMap) {
 	if addr == "" || id == "" || !isWrapper(olds) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", "exec", id, "sh", "-c", innerScript)
+	ask, cancelAsk := context.WithTimeout(context.Background(), askBound)
+	defer cancelAsk()
+	cmd := exec.CommandContext(ask, "docker", "exec", id, "sh", "-c", innerScript)
 	cmd.Env = os.Environ()
 	for k, v := range dockerEnv(olds) {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -111,6 +117,9 @@ func noticeReplacement(urn, id string, olds resource.PropertyMap) {
 		return
 	}
 	defer conn.Close()
+	// The engine's own bound, whatever the asking took.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	_, _ = pulumirpc.NewEngineClient(conn).Log(ctx, &pulumirpc.LogRequest{
 		Severity: pulumirpc.LogSeverity_WARNING, Message: msg, Urn: urn,
 	})

@@ -18,6 +18,7 @@ NDIND_SCRIPTS=$(dirname "$SELF") # /scripts in the wrapper, scripts/ on the host
 . "$NDIND_SCRIPTS/doctor-iptables.sh"
 . "$NDIND_SCRIPTS/doctor-modules.sh"
 . "$NDIND_SCRIPTS/doctor-platforms.sh"
+. "$NDIND_SCRIPTS/doctor-ipv6.sh"
 # A new check: scripts/doctor-NAME.sh defining check_NAME, sourced here and
 # called in report_host's list below.
 
@@ -66,6 +67,7 @@ report_host() {
 	check_caps
 	check_features
 	check_iptables
+	check_ipv6
 	check_modules
 	check_storage
 	check_platforms
@@ -76,6 +78,7 @@ report_host() {
 case ${1:-} in
 __netns_rules) shift; netns_rules "$@" ;;
 __netns_links) netns_links "$2" ;;
+__netns_ipv6) netns_ipv6 ;;
 __mount_overlay) mount_overlay "$2" "$3" ;;
 __binfmt_list) binfmt_mounted_list "$2" ;;
 *) report_host ;;

@@ -89,6 +89,32 @@ rule_count() {
 	{ xtables "$1" iptables-save; xtables "$1" ip6tables-save; } 2>/dev/null | grep -c '^-' || :
 }
 
+# Docker turns IPv6 off in the wrapper's network namespace
+# (net.ipv6.conf.all.disable_ipv6=1, also on its default and lo), so a bridge
+# that nerdctl gives an IPv6 subnet cannot take its address ("permission
+# denied"). The wrapper is privileged and the namespace is its own: IPv6 is
+# turned on here, for every interface made later too. Docker's network gives
+# eth0 no IPv6 address, so IPv6 stays inside the wrapper. A kernel without
+# IPv6 (booted with ipv6.disable=1, or built without it) has no
+# /proc/sys/net/ipv6: IPv4 works as before, and the host report says what
+# does not; $NDIND_RUN/ipv6 keeps this start's answer for it.
+enable_ipv6() {
+	if [ ! -d /proc/sys/net/ipv6/conf/all ]; then
+		echo "absent: no /proc/sys/net/ipv6 (the kernel has no IPv6)" >"$NDIND_RUN/ipv6"
+		log "IPv6: the kernel has none (no /proc/sys/net/ipv6); IPv4 only"
+		return 0
+	fi
+	for conf in all default lo; do
+		if ! err=$(echo 0 2>&1 >"/proc/sys/net/ipv6/conf/$conf/disable_ipv6"); then
+			echo "off: net.ipv6.conf.$conf.disable_ipv6 cannot be written: $err" >"$NDIND_RUN/ipv6"
+			log "IPv6: stays off: net.ipv6.conf.$conf.disable_ipv6 cannot be written ($err)"
+			return 0
+		fi
+	done
+	echo "on" >"$NDIND_RUN/ipv6"
+	log "IPv6: on in the wrapper's namespace (net.ipv6.conf.all, default and lo: disable_ipv6=0)"
+}
+
 # Inner tasks that died with the wrapper never ran their CNI teardown, so
 # their IP leases would make the next start of the same container fail as a
 # duplicate. No task survives a wrapper restart, so no lease is live.
@@ -210,6 +236,7 @@ log "/scripts/entry.sh running"
 mkdir -p "$NDIND_RUN"
 share_mounts
 fix_cgroup
+enable_ipv6
 select_iptables
 reset_cni_state
 /scripts/storage.sh mount

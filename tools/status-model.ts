@@ -134,6 +134,9 @@ export function forwardsText(s: ForwarderState, stack: string): string {
     const ok = all.filter((f) => !f.error && !f.note);
     const parts = [`${ok.length} forwarded${ok.length ? ` (${ok.map((f) => `${f.listen} ${f.container}`).join(", ")})` : ""}`];
     if (failed.length) parts.push(`${failed.length} FAILED: ${failed.map((f) => `${f.listen} ${f.container}: ${f.error ?? ""}`).join("; ")}`);
+    // Each with its note: a udp port, or one Docker publishes (the ports setting).
+    const skipped = all.filter((f) => !f.error && f.note);
+    if (skipped.length) parts.push(`${skipped.length} not forwarded: ${skipped.map((f) => `${f.listen} ${f.container}: ${f.note ?? ""}`).join("; ")}`);
     return `${parts.join("; ")}; ${s.transport ?? ""}`;
 }
 

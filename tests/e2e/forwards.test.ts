@@ -6,16 +6,22 @@
 // of the wrapper and after the forwarder is killed; the streams through the
 // engine (what a remote engine uses) carry the same traffic.
 import * as assert from "assert";
+import * as dgram from "dgram";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { BUSYBOX, BUSYBOX_TAR, env, must, removeMadeStack, requirePrerequisites, ROOT, run, stackFile, waitFor } from "./harness";
 
-const name = `pf-${process.pid.toString(36)}`;
+// A run beside others' on one machine takes names and host ports of its own:
+// NDIND_E2E_PREFIX starts its stacks' names, NDIND_E2E_PORTS is the first of
+// its 100 host ports.
+const PREFIX = process.env.NDIND_E2E_PREFIX ?? "";
+const PORTS = Number(process.env.NDIND_E2E_PORTS ?? 19100);
+const name = `${PREFIX}pf-${process.pid.toString(36)}`;
 const container = `nerdctl-dind-${name}`;
 const FORWARD = path.join(ROOT, "forward", "out", "ndind-forward");
-const [WEB, COMPOSE, TAKEN, LOOPBACK, REMOTE_WEB] = [19101, 19102, 19103, 19104, 19121];
+const [WEB, COMPOSE, TAKEN, LOOPBACK, STACK_PORT, IPV6, UDP, REMOTE_WEB] = [1, 2, 3, 4, 5, 6, 7, 21].map((i) => PORTS + i);
 
 interface Forward { listen: string; container: string; inner: string; error?: string; note?: string; bytesOut: number; conns: number }
 interface State { running: boolean; connected: boolean; pid: number; transport: string; forwards: Forward[] | null }
@@ -73,6 +79,37 @@ describe("every inner published port on the host (forwards, end to end)", functi
         assert.match(out, new RegExp(`verdict: ok: every hop of ${WEB} works`), out);
     });
 
+    it("IPv6 inside: a network with an IPv6 subnet, a port published on it, traffic over IPv6, and its forward on the host's 127.0.0.1", async () => {
+        const start = Date.now();
+        const inWrapper = (script: string) => run("docker", ["exec", container, "sh", "-c", script]);
+        // Docker turned IPv6 off in the wrapper's namespace; entry.sh turned it on.
+        assert.strictEqual(inWrapper("cat /proc/sys/net/ipv6/conf/all/disable_ipv6").out.trim(), "0");
+        const report = inWrapper("/scripts/doctor.sh").out;
+        assert.match(report, /OK\s+ipv6\s+an IPv6 address put on a bridge in a throwaway netns; in the wrapper's namespace: on/, report);
+        assert.match(report, /OK\s+ip6tables nat\s+legacy ok .*; nft ok/, report);
+        must("docker", ["exec", container, "nerdctl", "network", "create", "--subnet", "fd00:44::/64", "v6net"]);
+        // nerdctl 1.5.0 reads no [::]: every IPv6 address is written out.
+        httpd("six", `0:0:0:0:0:0:0:0:${IPV6}:80`, "six-page", "--net", "v6net");
+        must("docker", ["exec", container, "nerdctl", "run", "-d", "--name", "six-client", "--net", "v6net", BUSYBOX, "sleep", "600"]);
+        const addr = must("docker", ["exec", container, "nerdctl", "inspect", "-f", "{{.NetworkSettings.GlobalIPv6Address}}", "six"]).trim();
+        assert.match(addr, /^fd00:44::[0-9a-f]+$/);
+        assert.match(inWrapper("ip6tables -t nat -S").out, new RegExp(`--dport ${IPV6} -j DNAT --to-destination \\[${addr}\\]:80`));
+        // A new IPv6 address is tentative (duplicate address detection) for
+        // about a second after the container starts: polled, not slept.
+        const curl = (url: string) => inWrapper(`curl -sg --max-time 2 '${url}'`).out.includes("six-page");
+        await waitFor("the inner container's IPv6 address from the wrapper", 10, () => curl(`http://[${addr}]:80/`));
+        assert.ok(curl(`http://[fd00:44::1]:${IPV6}/`), "the published port at the wrapper's IPv6 address on v6net");
+        const wget = (url: string) => run("docker", ["exec", container, "nerdctl", "exec", "six-client", "wget", "-qO-", url]).out.includes("six-page");
+        await waitFor("the IPv6 address from another inner container", 10, () => wget(`http://[${addr}]:80/`));
+        assert.ok(wget(`http://[fd00:44::1]:${IPV6}/`), "the published port from another inner container");
+        await waitFor("the IPv6-published port on the host's 127.0.0.1", 5, () => page(IPV6).includes("six-page"));
+        assert.match(must("make", ["-s", "forwards", `STACK=${name}`]),
+            new RegExp(`127\\.0\\.0\\.1:${IPV6}\\s+six \\(default\\) \\[0:0:0:0:0:0:0:0\\]:${IPV6} -> 80/tcp .*\\bok$`, "m"));
+        must("docker", ["exec", container, "nerdctl", "rm", "-f", "six", "six-client"]);
+        must("docker", ["exec", container, "nerdctl", "network", "rm", "v6net"]);
+        console.log(`      IPv6 case: ${((Date.now() - start) / 1000).toFixed(1)} s`);
+    });
+
     it("nerdctl compose's published port answers, and is gone after compose down", async () => {
         const compose = `services:\n  site:\n    image: ${BUSYBOX}\n    ports: ["${COMPOSE}:80"]\n` +
             `    command: ["sh", "-c", "mkdir -p /www && echo compose-page > /www/index.html && exec httpd -f -p 80 -h /www"]\n`;
@@ -83,7 +120,18 @@ describe("every inner published port on the host (forwards, end to end)", functi
         await waitFor("the compose port gone", 5, () => run("curl", ["-s", "--max-time", "2", `http://127.0.0.1:${COMPOSE}/`]).code === 7);
     });
 
-    it("a host port already taken: the inner container runs, the failure is in make forwards and make status, and it heals", async () => {
+    it("a udp port: listed as not forwarded by make forwards, its host port left free (make status: in the next case)", async () => {
+        must("docker", ["exec", container, "nerdctl", "run", "-d", "--name", "dns", "-p", `${UDP}:53/udp`, BUSYBOX, "sleep", "600"]);
+        await waitFor("the udp port in the forwarder's table", 5, () => forwardOf(UDP)?.note === "udp is not forwarded (tcp only)");
+        assert.match(must("make", ["-s", "forwards", `STACK=${name}`]),
+            new RegExp(`127\\.0\\.0\\.1:${UDP}\\s+dns \\(default\\) 0\\.0\\.0\\.0:${UDP} -> 53/udp .*not forwarded: udp is not forwarded \\(tcp only\\)$`, "m"));
+        // The host's udp port is left free: this test can bind it.
+        const sock = dgram.createSocket("udp4");
+        await new Promise<void>((ok, fail) => { sock.once("error", fail); sock.bind(UDP, "127.0.0.1", ok); });
+        sock.close();
+    });
+
+    it("a host port already taken: the inner container runs, the failure is in make forwards and make status (the udp port there as not forwarded), and it heals", async () => {
         const holder = net.createServer();
         await new Promise<void>((ok) => holder.listen(TAKEN, "127.0.0.1", ok));
         try {
@@ -96,11 +144,13 @@ describe("every inner published port on the host (forwards, end to end)", functi
             assert.match(trace.out, new RegExp(`verdict: FAIL at hop 2 \\(host -> forwarder\\): the forward cannot listen: listen tcp 127\\.0\\.0\\.1:${TAKEN}: bind: address already in use`), trace.out);
             const status = must("make", ["-s", "status"]);
             assert.match(status, new RegExp(`forwards  \\d+ forwarded .*1 FAILED: 127\\.0\\.0\\.1:${TAKEN} taken: listen tcp`), status);
+            // One make status (seconds under load) for the previous case's udp port too.
+            assert.match(status, new RegExp(`; 1 not forwarded: 127\\.0\\.0\\.1:${UDP} dns: udp is not forwarded \\(tcp only\\);`), status);
         } finally {
             await new Promise((ok) => holder.close(ok));
         }
         await waitFor("the forward once the port is free", 6, () => page(TAKEN).includes("taken-page"));
-        must("docker", ["exec", container, "nerdctl", "rm", "-f", "taken"]);
+        must("docker", ["exec", container, "nerdctl", "rm", "-f", "taken", "dns"]);
     });
 
     it("the forwarder killed: its supervisor starts it again and the port answers", async () => {
@@ -130,7 +180,7 @@ describe("every inner published port on the host (forwards, end to end)", functi
 
     it("make preview of a ports change names the running inner containers the wrapper's replacement stops", function () {
         if (must("pulumi", ["config", "get", "plugins", "--stack", name]).trim() !== "ndind") this.skip(); // our plugin's Diff says it
-        must("pulumi", ["config", "set", "--stack", name, "--path", "ports[0]", "19105:8080"]);
+        must("pulumi", ["config", "set", "--stack", name, "--path", "ports[0]", `${STACK_PORT}:8080`]);
         try {
             const out = must("make", ["preview", `STACK=${name}`]);
             assert.match(out, new RegExp(`replacing ${container} stops the 2 inner container\\(s\\) running in it: ` +
@@ -154,10 +204,10 @@ describe("every inner published port on the host (forwards, end to end)", functi
 // through the agent's one `docker exec` over ssh; the port answers on this
 // machine, the one the user types on.
 describe("every inner published port on the host, remote engine over ssh (forwards, end to end)", function () {
-    const rname = `pf-${process.pid.toString(36)}-r`;
+    const rname = `${PREFIX}pf-${process.pid.toString(36)}-r`;
     const rcontainer = `nerdctl-dind-${rname}`;
-    const host = `pf-remote-${process.pid.toString(36)}`;
-    const sshPort = 19400 + (process.pid % 50);
+    const host = `${PREFIX}pf-remote-${process.pid.toString(36)}`;
+    const sshPort = PORTS + 50 + (process.pid % 50);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pf-remote-"));
     const path0 = env.PATH;
     const engine = `ssh://root@127.0.0.1:${sshPort}`;

@@ -68,15 +68,17 @@ describe("make status", () => {
         assert.match(formatStatus([]), /^no stack/);
     });
 
-    it("names the forwards, and each failed one with its reason", () => {
+    it("names the forwards, each failed one with its reason, and each not forwarded with why", () => {
         const text = forwardsText({
             running: true, connected: true, transport: "direct to the wrapper's address", forwards: [
                 { listen: "127.0.0.1:9000", container: "web" },
                 { listen: "127.0.0.1:9001", container: "db", error: "listen tcp 127.0.0.1:9001: bind: address already in use" },
                 { listen: "127.0.0.1:8080", container: "fixed", note: "published by the stack's ports setting at 127.0.0.1:8080" },
+                { listen: "127.0.0.1:9053", container: "dns", note: "udp is not forwarded (tcp only)" },
             ],
         }, "dev");
         assert.strictEqual(text, "1 forwarded (127.0.0.1:9000 web); 1 FAILED: 127.0.0.1:9001 db: listen tcp 127.0.0.1:9001: bind: address already in use; " +
+            "2 not forwarded: 127.0.0.1:8080 fixed: published by the stack's ports setting at 127.0.0.1:8080; 127.0.0.1:9053 dns: udp is not forwarded (tcp only); " +
             "direct to the wrapper's address");
         assert.strictEqual(forwardsText({ running: false }, "dev"), "forwarder not running (make up STACK=dev starts it)");
         assert.strictEqual(forwardsText({ running: true, connected: false, error: "not running" }, "dev"), "forwarder not connected to the wrapper: not running");
