@@ -65,7 +65,7 @@ describe("the wrapper's MTU on every network (scripts/nerdctl.sh, scripts/cni-br
         });
 
         for (const opt of [["-o", "mtu=9000"], ["--opt", "mtu=9000"], ["--opt=mtu=9000"], ["-o=mtu=9000"], ["-omtu=9000"],
-            ["-o", "com.docker.network.driver.mtu=9000"], ["--opt=com.docker.network.driver.mtu=9000"]]) {
+        ["-o", "com.docker.network.driver.mtu=9000"], ["--opt=com.docker.network.driver.mtu=9000"]]) {
             it(`keeps the MTU the user named: ${opt.join(" ")}`, () => {
                 const args = ["-n", "default", "network", "create", ...opt, "n1"];
                 assert.deepStrictEqual(shim(...args), args);
@@ -79,7 +79,7 @@ describe("the wrapper's MTU on every network (scripts/nerdctl.sh, scripts/cni-br
 
         it("leaves every other command alone", () => {
             for (const args of [["network", "ls"], ["-n", "default", "network", "rm", "create"], ["run", "network", "create"],
-                ["compose", "up", "-d"], ["--namespace=x", "create", "network"], ["network"], []]) {
+            ["compose", "up", "-d"], ["--namespace=x", "create", "network"], ["network"], []]) {
                 assert.deepStrictEqual(shim(...args), args);
             }
         });
