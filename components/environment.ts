@@ -2,7 +2,7 @@
 // -> prepare -> verify, and the host report; with nerdctl/src, the step that
 // puts its nerdctl into the running wrapper.
 import * as pulumi from "@pulumi/pulumi";
-import { Settings, Versions } from "./settings/types";
+import { BundleVersions, Settings } from "./settings/types";
 import { Bundle } from "./bundle";
 import { WrapperImage } from "./image";
 import { Storage } from "./storage";
@@ -20,7 +20,8 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
     readonly imageName: pulumi.Output<string>;
     readonly imageId: pulumi.Output<string>;
     readonly storageDir: string;
-    readonly versions: Versions;
+    /** What the bundle is built with: the settings, and the nerdctl release's pins where they leave one unset. */
+    readonly versions: BundleVersions;
     /** nerdctl with our patch series for its release, as released (and why), or from nerdctl/src. */
     readonly nerdctlBuild: string;
     readonly prepareReport: pulumi.Output<string>;
@@ -59,7 +60,7 @@ export class NerdctlEnvironment extends pulumi.ComponentResource {
         this.imageName = image.imageName;
         this.imageId = image.imageId;
         this.storageDir = storage.dir;
-        this.versions = s.versions;
+        this.versions = bundle.versions;
         this.nerdctlBuild = bundle.nerdctlBuild;
         this.prepareReport = prepare.report;
         this.registriesReport = registries.report;

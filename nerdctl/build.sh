@@ -12,13 +12,16 @@
 # its Dockerfile's pins); with
 # --dir-key the name of its folder in nerdctl/out/, which is the KEY except
 # for a bundle built from nerdctl/src: one folder, whatever its content hash;
-# with --keys both, KEY first, one a line (the program's one call at preview).
+# with --keys both, KEY first, one a line, then the versions of the CNI
+# plugins, BuildKit (unless left out) and tini as NAME=VERSION lines (the
+# program's one call at preview: it shows them and builds with them).
 # With --nerdctl-only it builds the nerdctl component alone (make up starts
 # that for nerdctl/src while Pulumi starts: early-build.sh).
-#   CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION NERDCTL_VERSION
+#   CONTAINERD_VERSION RUNC_VERSION NERDCTL_VERSION
 #                      default: the Pulumi.yaml config defaults
-#   BUILDKIT_VERSION TINI_VERSION  default: what the nerdctl release's full
-#                      bundle pins (its Dockerfile; 1.5.0: BuildKit 0.12.0, tini 0.19.0)
+#   CNI_PLUGINS_VERSION BUILDKIT_VERSION TINI_VERSION  default: what the nerdctl
+#                      release's full bundle pins (its Dockerfile; 1.5.0: CNI
+#                      plugins 1.3.0, BuildKit 0.12.0, tini 0.19.0)
 #   NDIND_ARCH=amd64|arm64 the engine's architecture (the program gives it);
 #                          default: the local engine's
 #   NDIND_BUILDKIT=false   leave BuildKit out
@@ -53,7 +56,8 @@ pin() { # ENV_VALUE PULUMI_KEY: the env override or the Pulumi.yaml default
 }
 CONTAINERD_VERSION=$(pin "${CONTAINERD_VERSION:-}" containerdVersion)
 RUNC_VERSION=$(pin "${RUNC_VERSION:-}" runcVersion)
-CNI_PLUGINS_VERSION=$(pin "${CNI_PLUGINS_VERSION:-}" cniPluginsVersion)
+CNI_PLUGINS_VERSION=${CNI_PLUGINS_VERSION:-}
+CNI_PLUGINS_VERSION=${CNI_PLUGINS_VERSION#v}
 NERDCTL_VERSION=$(pin "${NERDCTL_VERSION:-}" nerdctlVersion)
 export NERDCTL_VERSION
 case ${NDIND_BUILDKIT:-true} in
@@ -70,10 +74,16 @@ add_problem() { [ -z "$1" ] || problems="$problems
 add_problem "$(module_problem nerdctl "$NERDCTL_VERSION")"
 add_problem "$(module_problem containerd "$CONTAINERD_VERSION")"
 add_problem "$(module_problem runc "$RUNC_VERSION")"
-add_problem "$(module_problem cni "$CNI_PLUGINS_VERSION")"
+[ -z "$CNI_PLUGINS_VERSION" ] || add_problem "$(module_problem cni "$CNI_PLUGINS_VERSION")"
 [ -n "$problems" ] || {
-	# BuildKit and tini as this nerdctl release's full bundle has them.
+	# The CNI plugins, BuildKit and tini the stack leaves unset, as this
+	# nerdctl release's full bundle has them, so they follow the release.
 	ndir=$(module_dir nerdctl "$NERDCTL_VERSION")
+	[ -n "$CNI_PLUGINS_VERSION" ] || {
+		CNI_PLUGINS_VERSION=$(release_pin "$ndir" CNI_PLUGINS_VERSION)
+		[ -n "$CNI_PLUGINS_VERSION" ] || die "nerdctl $NERDCTL_VERSION's Dockerfile pins no CNI_PLUGINS_VERSION: set cniPluginsVersion"
+		add_problem "$(module_problem cni "$CNI_PLUGINS_VERSION")"
+	}
 	BUILDKIT_VERSION=${BUILDKIT_VERSION:-$(release_pin "$ndir" BUILDKIT_VERSION)}
 	TINI_VERSION=${TINI_VERSION:-$(release_pin "$ndir" TINI_VERSION)}
 	[ -n "$BUILDKIT_VERSION" ] && [ -n "$TINI_VERSION" ] ||
@@ -98,7 +108,12 @@ src-*) DIRKEY=$(echo "$KEY" | sed "s/-${ntag}_/-src_/") nname=nerdctl-$NERDCTL_V
 esac
 [ "${1:-}" = --key ] && { echo "$KEY"; exit 0; }
 [ "${1:-}" = --dir-key ] && { echo "$DIRKEY"; exit 0; }
-[ "${1:-}" = --keys ] && { echo "$KEY" && echo "$DIRKEY"; exit 0; }
+[ "${1:-}" = --keys ] && {
+	echo "$KEY" && echo "$DIRKEY" && echo "CNI_PLUGINS_VERSION=$CNI_PLUGINS_VERSION"
+	[ "${NDIND_BUILDKIT:-true}" = false ] || echo "BUILDKIT_VERSION=$BUILDKIT_VERSION"
+	echo "TINI_VERSION=$TINI_VERSION"
+	exit 0
+}
 
 # Other pins are the stack's settings; the log says where they differ from
 # the release's own.

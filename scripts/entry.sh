@@ -186,6 +186,16 @@ wrap_nerdctl() {
 	ln -sf /scripts/nerdctl.sh /usr/local/sbin/nerdctl
 }
 
+# Networks made past that shim (compose's) take the wrapper's MTU at the
+# bridge plugin (cni-bridge.sh); the real plugin moves beside it once, and a
+# restart finds it there.
+wrap_cni_bridge() {
+	b=/opt/cni/bin/bridge
+	[ -e "$b.real" ] || mv "$b" "$b.real"
+	ln -sf /scripts/cni-bridge.sh "$b"
+	log "CNI bridge plugin: $b -> /scripts/cni-bridge.sh (the wrapper's MTU where a network names none)"
+}
+
 # Inner containers take the wrapper's MTU (that of its default route's
 # interface): on a smaller link (cloud, VPN: 1460, 1400) full-size inner
 # packets would be dropped and TLS stalls. nerdctl makes its default network
@@ -242,6 +252,7 @@ reset_cni_state
 /scripts/storage.sh mount
 configure_containerd
 wrap_nerdctl
+wrap_cni_bridge
 default_network
 probe_at_start &
 log "/scripts/entry.sh finished; supervising containerd$(command -v buildkitd >/dev/null && echo ' and buildkitd')"

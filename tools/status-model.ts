@@ -155,11 +155,12 @@ export function formatStatus(stacks: StackStatus[]): string {
     ].join("\n")).join("\n\n");
 }
 
-/** containerd 1.7.2, runc 1.1.7, CNI plugins 1.3.0, nerdctl 1.5.0 from the versions output. */
+/** containerd 1.7.2, runc 1.1.7, CNI plugins 1.3.0, nerdctl 1.5.0, BuildKit 0.12.0, tini 0.19.0 from the versions output (older stacks' lack the last two). */
 export function versionsText(v: unknown): string {
     if (typeof v !== "object" || v === null) return "-";
     const r = v as Record<string, unknown>;
-    const names: [string, string][] = [["containerd", "containerd"], ["runc", "runc"], ["cniPlugins", "CNI plugins"], ["nerdctl", "nerdctl"]];
+    const names: [string, string][] = [["containerd", "containerd"], ["runc", "runc"], ["cniPlugins", "CNI plugins"], ["nerdctl", "nerdctl"],
+    ["buildkit", "BuildKit"], ["tini", "tini"]];
     const parts = names.filter(([k]) => typeof r[k] === "string").map(([k, label]) => `${label} ${String(r[k])}`);
     return parts.length ? parts.join(", ") : "-";
 }

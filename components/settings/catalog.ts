@@ -36,8 +36,9 @@ export const CATALOG = {
         description: "runc release built into the wrapper (X.Y.Z), 1.1 to 1.3; 1.1.7 is what containerd 1.7.2 was tested with.",
     },
     cniPluginsVersion: {
-        type: "string", default: "1.3.0",
-        description: "CNI plugins release built into the wrapper (X.Y.Z); 1.3.0 is what nerdctl 1.5.0 pins.",
+        type: "string", default: "", shownDefault: "what the nerdctl release pins",
+        description: "CNI plugins release built into the wrapper (X.Y.Z); empty: the one the nerdctl release's own Dockerfile pins " +
+            "(1.3.0 for 1.5.0, 1.7.1 for 2.1.3), so it follows a change of nerdctlVersion.",
     },
     nerdctlVersion: {
         type: "string", default: "1.5.0",
@@ -52,6 +53,11 @@ export const CATALOG = {
     buildkit: {
         type: "boolean", default: true,
         description: "Put BuildKit in the bundle and run `buildkitd`, so `nerdctl build` and `compose build` work; `false` makes a smaller image.",
+    },
+    buildkitVersion: {
+        type: "string", default: "", shownDefault: "what the nerdctl release pins",
+        description: "BuildKit release built into the wrapper (X.Y.Z); empty: the one the nerdctl release's own Dockerfile pins " +
+            "(0.12.0 for 1.5.0, 0.23.2 for 2.1.3). tini always follows the release's pin (0.19.0, Debian's, for every release so far).",
     },
     iptablesBackend: {
         type: "string", default: "auto",

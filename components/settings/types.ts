@@ -12,11 +12,23 @@ export type ForwardMode = typeof FORWARD_MODES[number];
 export const STORAGE_LAYOUTS = ["auto", "folder", "image"] as const;
 export type StorageLayout = typeof STORAGE_LAYOUTS[number];
 
+/** The stack's versions; "" for cniPlugins and buildkit: what the nerdctl release pins. */
 export interface Versions {
     containerd: string;
     runc: string;
     cniPlugins: string;
     nerdctl: string;
+    buildkit: string;
+}
+
+/** The versions the bundle is built with, the release's pins filled in (no buildkit when it is left out): the versions output. */
+export interface BundleVersions {
+    containerd: string;
+    runc: string;
+    cniPlugins: string;
+    nerdctl: string;
+    buildkit?: string;
+    tini: string;
 }
 
 export interface PortMapping {

@@ -66,9 +66,14 @@ export function parseSettings(given: RawSettings, project: string, stack: string
         runc: version("runcVersion"),
         cniPlugins: version("cniPluginsVersion"),
         nerdctl: version("nerdctlVersion"),
+        buildkit: version("buildkitVersion"),
     };
     const nerdctlPatches = bool("nerdctlPatches", raw.nerdctlPatches);
     const buildkit = bool("buildkit", raw.buildkit);
+    if (versions.buildkit && !buildkit) {
+        problems.push(`${key("buildkitVersion")} is "${versions.buildkit}" but ${key("buildkit")} is false, so no BuildKit is built: ` +
+            "pulumi config rm buildkitVersion, or pulumi config set buildkit true");
+    }
     // The architecture is this machine's until the preflight asks the engine.
     const { engine: where, tls } = checkEngine(raw, str, key, problems, lookups);
     const engine: Engine = { ...where, arch: machineArch() };

@@ -25,7 +25,7 @@ describe("environment (end to end)", function () {
         assert.strictEqual(out.containerName, a.container);
         assert.match(String(out.imageTable), /busybox\s+ndind/);
         assert.match(String(out.prepareReport), /preload summary: loaded=1 present=0/);
-        assert.deepStrictEqual(out.versions, { containerd: "1.7.2", runc: "1.1.7", cniPlugins: "1.3.0", nerdctl: "1.5.0" });
+        assert.deepStrictEqual(out.versions, { containerd: "1.7.2", runc: "1.1.7", cniPlugins: "1.3.0", nerdctl: "1.5.0", buildkit: "0.12.0", tini: "0.19.0" });
         const r = a.exec("nerdctl", "run", "--rm", BUSYBOX, "echo", "ok");
         assert.strictEqual(r.code, 0, r.out);
         assert.strictEqual(r.out.trim(), "ok");

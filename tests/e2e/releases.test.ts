@@ -10,9 +10,13 @@ import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, requirePrerequisites, Stack } from ".
 
 const id = process.pid.toString(36);
 
-/** The seed's releases (Pulumi.yaml) and nerdctl 2.1.3 with what its own Dockerfile pins. */
-const SEED = { nerdctlVersion: "1.5.0", containerdVersion: "1.7.2", runcVersion: "1.1.7", cniPluginsVersion: "1.3.0" };
-const V2 = { nerdctlVersion: "2.1.3", containerdVersion: "2.1.3", runcVersion: "1.3.0", cniPluginsVersion: "1.7.1" };
+/**
+ * The seed's releases (Pulumi.yaml) and nerdctl 2.1.3 with what its own
+ * Dockerfile pins; the CNI plugins, BuildKit and tini are left unset, so they
+ * follow the nerdctl release.
+ */
+const SEED = { nerdctlVersion: "1.5.0", containerdVersion: "1.7.2", runcVersion: "1.1.7" };
+const V2 = { nerdctlVersion: "2.1.3", containerdVersion: "2.1.3", runcVersion: "1.3.0" };
 
 describe("releases side by side (end to end)", function () {
     let s: Stack;
@@ -78,6 +82,9 @@ describe("releases side by side (end to end)", function () {
         const ops = new Map(preview.steps.map((p) => [p.urn.split("::").pop() ?? "", p.op]));
         const seen = JSON.stringify([...ops]);
         for (const step of ["bundle-build", "wrapper-container"]) assert.strictEqual(ops.get(`nerdctl-dind-${step}`), "replace", `${step}: ${seen}`);
+        // The versions that follow the release, named in the preview.
+        assert.match(diff, /CNI_PLUGINS_VERSION\s*:\s*"1\.3\.0" => "1\.7\.1"/);
+        assert.match(diff, /BUILDKIT_VERSION\s*:\s*"0\.12\.0" => "0\.23\.2"/);
         assert.ok([undefined, "same"].includes(ops.get("nerdctl-dind-storage-folder")), `storage touched: ${seen}`);
     });
 
@@ -88,7 +95,7 @@ describe("releases side by side (end to end)", function () {
         assert.match(inside.containerd, / v2\.1\.3 /);
         const out = s.outputs();
         assert.strictEqual(out.nerdctlBuild, "nerdctl 2.1.3 as released: there is no patch series for 2.1.3 (nerdctl/patches/2.1.3/)");
-        assert.deepStrictEqual(out.versions, { containerd: "2.1.3", runc: "1.3.0", cniPlugins: "1.7.1", nerdctl: "2.1.3" });
+        assert.deepStrictEqual(out.versions, { containerd: "2.1.3", runc: "1.3.0", cniPlugins: "1.7.1", nerdctl: "2.1.3", buildkit: "0.23.2", tini: "0.19.0" });
         // BuildKit follows the nerdctl release, on the cache database 0.12.0 left.
         assert.match(String(out.prepareReport), /buildkit serving: v0\.23\.2/);
         assertImagesRun(["v1"]);

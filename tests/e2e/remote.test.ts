@@ -10,11 +10,15 @@ import * as path from "path";
 import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, CACHE, env, must, requirePrerequisites, ROOT, run, Stack, stackFile, waitFor } from "./harness";
 
 const id = process.pid.toString(36);
-// Host ports of this file: 16000-16999.
-// Concurrent runs (other checkouts' make test) share this range: the pair of
-// ports is picked at start, the first one free from a per-run offset.
+// Host ports of this file: 16100-16999, or the range NDIND_REMOTE_PORTS
+// (LOW-HIGH) names. Concurrent runs (other checkouts' make test) share it: the
+// pair of ports is picked at start, the first one free from a per-run offset;
+// HIGH is the port where nothing listens.
+const PORTS = process.env.NDIND_REMOTE_PORTS ?? "16100-16999";
+const [PORT_LOW, PORT_HIGH] = PORTS.split("-").map(Number);
+if (!/^\d+-\d+$/.test(PORTS) || PORT_HIGH - PORT_LOW < 10) throw new Error(`NDIND_REMOTE_PORTS is '${PORTS}': give LOW-HIGH, at least 10 ports`);
 let SSH_PORT = 0;
-const NOTHING_PORT = 16999;
+const NOTHING_PORT = PORT_HIGH;
 const HOST = `ndind-remote-${id}`;
 let ENGINE = "";
 const WEB_PORT = 16180;
@@ -38,7 +42,8 @@ describe("remote engine over ssh (end to end)", function () {
         requirePrerequisites();
         const t0 = Date.now();
         for (let i = 0; ; i++) {
-            SSH_PORT = 16100 + ((process.pid + i * 2) % 800) - ((process.pid + i * 2) % 2);
+            const span = PORT_HIGH - PORT_LOW - 1;
+            SSH_PORT = PORT_LOW + ((process.pid + i * 2) % span) - ((process.pid + i * 2) % 2);
             TLS_PORT = SSH_PORT + 1;
             const r = run("env", [`TLS_PORT=${TLS_PORT}`, "sh", "tests/remote/host.sh", "up", HOST, String(SSH_PORT), dir]);
             if (r.code === 0) break;
@@ -99,15 +104,44 @@ describe("remote engine over ssh (end to end)", function () {
             "the port answers on this machine too");
     });
 
+    /** eth0's MTU in an inner container on NET. */
+    const innerMtu = (net: string) => inWrapper("nerdctl", "run", "--rm", "--network", net, BUSYBOX, "cat", "/sys/class/net/eth0/mtu").out.trim();
     it("inner networks take the wrapper's MTU (the second host's dockerd runs with --mtu 1400)", () => {
         assert.strictEqual(inWrapper("cat", "/sys/class/net/eth0/mtu").out.trim(), "1400");
         assert.match(String(s.outputs().probe), /^ok: an inner container started on the default network \(MTU 1400\)/);
         assert.strictEqual(inWrapper("nerdctl", "exec", "web", "cat", "/sys/class/net/eth0/mtu").out.trim(), "1400");
         const r = inWrapper("nerdctl", "network", "create", "mtu-net");
         assert.strictEqual(r.code, 0, r.out);
-        const inner = inWrapper("nerdctl", "run", "--rm", "--network", "mtu-net", BUSYBOX, "cat", "/sys/class/net/eth0/mtu");
-        assert.strictEqual(inner.out.trim(), "1400", inner.out);
+        assert.strictEqual(innerMtu("mtu-net"), "1400");
         inWrapper("nerdctl", "network", "rm", "mtu-net");
+    });
+
+    // The network's own file says what nerdctl.sh gave it: the bridge plugin's
+    // stand-in would give the container 1400 either way.
+    const conflist = (net: string) => inWrapper("cat", `/etc/cni/net.d/nerdctl-${net}.conflist`).out;
+    it("a network made with nerdctl's global flags first takes the MTU in its file; one naming its own keeps it", () => {
+        for (const [net, args] of [["mtu-g1", ["-n", "default"]], ["mtu-g2", ["--debug", "--namespace=default"]], ["mtu-g3", ["--namespace=default"]]] as const) {
+            const r = inWrapper("nerdctl", ...args, "network", "create", ...(net === "mtu-g3" ? ["--opt=mtu=1300"] : []), net);
+            assert.strictEqual(r.code, 0, r.out);
+            assert.match(conflist(net), net === "mtu-g3" ? /"mtu": 1300,/ : /"mtu": 1400,/, `nerdctl ${args.join(" ")} network create ${net}`);
+        }
+        assert.deepStrictEqual([innerMtu("mtu-g1"), innerMtu("mtu-g3")], ["1400", "1300"]);
+        inWrapper("nerdctl", "network", "rm", "mtu-g1", "mtu-g2", "mtu-g3");
+    });
+
+    it("a network nerdctl compose makes (past the shim) takes the MTU at its bridge and in its containers", () => {
+        const yaml = ["services:", "  web:", `    image: ${BUSYBOX}`, "    container_name: mtu-compose-web", "    command: sleep 600"];
+        const up = inWrapper("sh", "-c", `mkdir -p /tmp/mtu-compose && cd /tmp/mtu-compose && printf '%s\\n' "$@" >compose.yaml && nerdctl compose up -d`,
+            "sh", ...yaml);
+        assert.strictEqual(up.code, 0, up.out);
+        const file = conflist("mtu-compose_default");
+        // Compose runs nerdctl by its own path (os.Executable), so its network's file is as nerdctl made it.
+        console.log(`      compose's network file ${/"mtu"/.test(file) ? "names an MTU" : "names no MTU"} (made past nerdctl.sh)`);
+        const bridge = (JSON.parse(file) as { plugins: { type: string; bridge?: string }[] }).plugins.find((p) => p.type === "bridge")?.bridge;
+        assert.strictEqual(inWrapper("nerdctl", "exec", "mtu-compose-web", "cat", "/sys/class/net/eth0/mtu").out.trim(), "1400");
+        assert.strictEqual(inWrapper("cat", `/sys/class/net/${bridge ?? "(no bridge in the file)"}/mtu`).out.trim(), "1400", file);
+        const down = inWrapper("sh", "-c", "cd /tmp/mtu-compose && nerdctl compose down");
+        assert.strictEqual(down.code, 0, down.out);
     });
 
     it("destroy + up: the image stored on the second host is there again, not streamed again", () => {

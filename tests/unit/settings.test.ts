@@ -35,7 +35,8 @@ describe("settings", () => {
     it("takes the Pulumi.yaml defaults", () => {
         const s = parseSettings(stackDefaults(), "nerdctl-dind", "dev", PROJECT_ROOT, NO_CONTEXTS);
         assert.strictEqual(s.baseImage, "alpine:3.23");
-        assert.deepStrictEqual(s.versions, { containerd: "1.7.2", runc: "1.1.7", cniPlugins: "1.3.0", nerdctl: "1.5.0" });
+        // The CNI plugins and BuildKit are left to the nerdctl release's pins (the bundle's versions, tests/unit/release-pins.test.ts).
+        assert.deepStrictEqual(s.versions, { containerd: "1.7.2", runc: "1.1.7", cniPlugins: "", nerdctl: "1.5.0", buildkit: "" });
         assert.strictEqual(s.storageDir, path.join(PROJECT_ROOT, "lib", "dev"));
         assert.deepStrictEqual(s.ports, []);
         assert.strictEqual(s.destroyDeletesStorage, false);
@@ -100,6 +101,11 @@ describe("settings", () => {
             'nerdctl-dind:storageImageSize is "512M": give a size of 1G or more as NUMBER with M, G or T, e.g. 64G'],
         ["a non-boolean buildkit", { buildkit: "no" },
             'nerdctl-dind:buildkit must be true or false, got "no"'],
+        ["a BuildKit version with BuildKit left out", { buildkit: false, buildkitVersion: "0.13.2" },
+            'nerdctl-dind:buildkitVersion is "0.13.2" but nerdctl-dind:buildkit is false, so no BuildKit is built: ' +
+            "pulumi config rm buildkitVersion, or pulumi config set buildkit true"],
+        ["a BuildKit version not written X.Y.Z", { buildkitVersion: "v0.13" },
+            'nerdctl-dind:buildkitVersion is "v0.13": write a release as X.Y.Z, e.g. 1.7.2 (no leading "v")'],
         ["a stack made without make stack (no plugins)", { plugins: "" },
             "nerdctl-dind:plugins is not set: run `make stack STACK=<name>` (it picks pulumi where the docker and command plugins are installed, ndind otherwise), or set it: pulumi config set plugins pulumi|ndind"],
         ["unknown plugins", { plugins: "docker" },

@@ -34,6 +34,9 @@ describe("make status", () => {
         assert.strictEqual(summarizeState({ deployment: { resources: [{ type: "docker:index/container:Container", id: "x" }] } }).plugins, "pulumi");
         assert.strictEqual(summarizeState({}).plugins, "-");
         assert.strictEqual(versionsText(s.outputs.versions), "containerd 1.7.2, runc 1.1.7, CNI plugins 1.3.0, nerdctl 1.5.0");
+        // Stacks up since the versions that follow the release also name BuildKit and tini.
+        assert.strictEqual(versionsText({ ...(s.outputs.versions as object), buildkit: "0.23.2", tini: "0.19.0" }),
+            "containerd 1.7.2, runc 1.1.7, CNI plugins 1.3.0, nerdctl 1.5.0, BuildKit 0.23.2, tini 0.19.0");
     });
 
     it("running and healthy, as the state has it", () => {

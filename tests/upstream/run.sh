@@ -8,8 +8,11 @@
 #   SKIP      -test.skip regex; default: the tests of the default set that
 #             cannot pass on any machine of this kind (printed, with why)
 #   PATCHES=none   nerdctl 1.5.0 as released (the stack and the test binary)
-#   NERDCTL_VERSION  another 1.x release (the stack and the test binary); 2.x
-#             is refused with the reason (its test framework cannot be had)
+#   NERDCTL_VERSION  another release (the stack and the test binaries): 1.x,
+#             and 2.x where its tests do not need the test framework the
+#             module proxy does not serve (2.0.x; 2.1 and later are refused
+#             with the reason). 2.x runs each test package's binary in
+#             upstream's two passes, -test.only-flaky=false then =true.
 #   UPSTREAM_LOG   where the full log goes; default tests/upstream/last-run[-none].log
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,31 +37,58 @@ none) export NERDCTL_PATCHES=none patched=false ;;
 *) die "PATCHES is '$PATCHES': leave it empty (our patches) or give none" ;;
 esac
 
-# nerdctl 2.x keeps its integration tests in the command packages and builds
-# them on its test framework, the nested module mod/tigron: module zips leave
-# it out and the Go module proxy does not serve it, so they cannot be built.
 ver=${NERDCTL_VERSION:-$(pulumi_default nerdctlVersion)}
-case ${ver#v} in
-1.*) ;;
-*) die "nerdctl ${ver#v}: its integration tests need github.com/containerd/nerdctl/mod/tigron, which its module zip leaves out and the Go module proxy refuses (403 for its versions, tags and commits); make test-upstream builds those of nerdctl 1.x only" ;;
+ver=${ver#v}
+src=$(sh nerdctl/tree-to-build.sh)
+tag=$(sh nerdctl/tree-to-build.sh --tag)
+# nerdctl 2.1 and later build their integration tests on their test
+# framework, the nested module mod/tigron: module zips leave it out and the Go
+# module proxy does not serve it, so they cannot be built. 2.0.x's do not use it.
+if grep -rqs --include='*.go' 'containerd/nerdctl/mod/tigron' "$src/cmd" "$src/pkg"; then
+	die "nerdctl $ver: its integration tests need github.com/containerd/nerdctl/mod/tigron, which its module zip leaves out and the Go module proxy refuses (403 for its versions, tags and commits); make test-upstream builds those of nerdctl 1.x and 2.0.x (2.0.0 is served; 2.0.1 is not)"
+fi
+# 1.x keeps every integration test in ./cmd/nerdctl; 2.x in one package per
+# command group, of which only those with a test TESTS names are built.
+case $ver in
+1.*) pkgs=./cmd/nerdctl passes=- ;;
+*)
+	pkgs=
+	for d in "$src"/cmd/nerdctl/*/; do
+		sed -n 's/^func \(Test[A-Za-z0-9_]*\)(.*/\1/p' "$d"*_test.go 2>/dev/null | grep -Eq "$TESTS" || continue
+		pkgs="$pkgs ./cmd/nerdctl/$(basename "$d")"
+	done
+	[ -n "$pkgs" ] || die "no test package of nerdctl $ver has a test TESTS ($TESTS) names"
+	# As upstream's hack/test-integration.sh: a pass without the tests marked
+	# flaky (2.0's "legacy" tests are), then one with only them.
+	passes="-test.only-flaky=false,-test.allow-kill-daemon -test.only-flaky=true,-test.allow-kill-daemon"
+	;;
 esac
+# The image names the tests use (pkg/testutil/testutil_linux.go): busybox's
+# tag differs between releases.
+busybox=$(sed -n 's/^[[:space:]]*BusyboxImage[[:space:]]*=[[:space:]]*"\(.*\)"$/\1/p' "$src/pkg/testutil/testutil_linux.go")
+[ -n "$busybox" ] || die "no BusyboxImage in $src/pkg/testutil/testutil_linux.go"
 
 throwaway_stack upstream
 cleanup() { remove_throwaway_stack "ndind-standin/nginx:$$" "ndind-standin/alpine:$$"; }
 trap cleanup EXIT
 
-# 1. The test binary, from the tree the bundle is built from, as upstream's
-#    Dockerfile does (test-integration-rootless: go test -c ./cmd/nerdctl).
-src=$(sh nerdctl/tree-to-build.sh)
-tag=$(sh nerdctl/tree-to-build.sh --tag)
-bin=$NDIND_CACHE/build/nerdctl-test-${ver#v}-$tag/nerdctl.test
-if [ ! -x "$bin" ]; then
-	log "building nerdctl's integration tests (go test -c ./cmd/nerdctl) in $src"
-	mkdir -p "$(dirname "$bin")"
-	(cd "$src" && CGO_ENABLED=0 GOFLAGS="-mod=mod -trimpath -buildvcs=false" \
-		nice -n 10 go test -c -o "$bin.tmp" ./cmd/nerdctl) && mv "$bin.tmp" "$bin"
-fi
-log "test binary: $bin ($tag)"
+# 1. The test binaries, from the tree the bundle is built from, as upstream's
+#    Dockerfile does (go test -c of each package).
+dir=$NDIND_CACHE/build/nerdctl-test-$ver-$tag
+mkdir -p "$dir"
+bins=
+for pkg in $pkgs; do
+	bin=$dir/$(basename "$pkg").test
+	if [ ! -x "$bin" ]; then
+		log "building nerdctl's integration tests (go test -c $pkg) in $src"
+		t0=$(date +%s)
+		(cd "$src" && CGO_ENABLED=0 GOFLAGS="-mod=mod -trimpath -buildvcs=false" \
+			nice -n 10 go test -c -o "$bin.tmp" "$pkg") && mv "$bin.tmp" "$bin"
+		log "  built in $(($(date +%s) - t0)) s"
+	fi
+	log "test binary: $bin ($tag)"
+	bins="$bins $(basename "$bin")"
+done
 
 # 2. The throwaway stack.
 pulumi stack init "$STACK" >/dev/null
@@ -74,7 +104,7 @@ in_wrapper() { docker exec "$WRAPPER" "$@"; }
 # 3. The images the tests name (pkg/testutil/testutil_linux.go), in their
 #    namespace: pulled when a registry answers, else stand-ins made here.
 NS="nerdctl -n nerdctl-test"
-if in_wrapper timeout 20 $NS pull -q ghcr.io/containerd/busybox:1.28 >/dev/null 2>&1; then
+if in_wrapper timeout 20 $NS pull -q "$busybox" >/dev/null 2>&1; then
 	log "a registry answers: the tests pull the real images"
 else
 	log "no registry answers: stand-ins made offline from busybox:ndind"
@@ -89,7 +119,7 @@ else
 		echo "[ -n \"\$($NS images -q $name)\" ] || { $NS load -i /tmp/standins.tar >/dev/null && $NS tag $from $name; }" >>"$WORK/standins.sh"
 		log "  $name <- $from ($what)"
 	done <<-EOF
-		ghcr.io/containerd/busybox:1.28 busybox:ndind BusyboxImage: busybox, as upstream's
+		$busybox busybox:ndind BusyboxImage: busybox, as upstream's
 		ghcr.io/stargz-containers/alpine:3.13-org ndind-standin/alpine:$$ AlpineImage/CommonImage: busybox with Alpine's folders, users and groups, no apk
 		ghcr.io/stargz-containers/nginx:1.19-alpine-org ndind-standin/nginx:$$ NginxAlpineImage: busybox httpd on port 80 serving nginx's welcome title
 	EOF
@@ -110,11 +140,12 @@ fi
 # 4. The tests, inside the wrapper, one process each (after the stand-ins are
 #    back). A failed assertion prints its source line, which gotest.tools reads
 #    from the module-relative path -trimpath leaves: the tree goes beside.
-docker cp "$bin" "$WRAPPER:/usr/local/bin/nerdctl.test"
-in_wrapper mkdir -p /tmp/upstream/github.com/containerd
-docker cp "$src" "$WRAPPER:/tmp/upstream/github.com/containerd/nerdctl"
+for b in $bins; do docker cp "$dir/$b" "$WRAPPER:/usr/local/bin/$b"; done
+modpath=$(sed -n 's/^module //p' "$src/go.mod")
+in_wrapper mkdir -p "/tmp/upstream/$(dirname "$modpath")"
+docker cp "$src" "$WRAPPER:/tmp/upstream/$modpath"
 in_wrapper sh -c '[ -f /tmp/standins.sh ] || : >/tmp/standins.sh' # a registry answered: nothing to put back
-log "running: -test.run '$TESTS'${SKIP:+ -test.skip '$SKIP'}"
+log "running: -test.run '$TESTS'${SKIP:+ -test.skip '$SKIP'} in$bins$([ "$passes" = - ] || echo ", passes: $passes")"
 [ -z "$SKIP" ] || printf '%s\n' "$skip_reasons" | sed 's/^/  excluded: /'
 out=${UPSTREAM_LOG:-$NDIND_ROOT/tests/upstream/last-run${PATCHES:+-$PATCHES}.log}
 rc=0
@@ -123,16 +154,23 @@ rc=0
 # while a qemu guest loaded the machine; alone it passed). Both runs
 # stay in the log and the summary names the test flaky; a second failure fails.
 in_wrapper sh -c 'cd /tmp/upstream
-	nerdctl.test -test.list "$1" | grep "^Test" | { [ -z "$2" ] && cat || grep -Ev "$2"; } >/tmp/tests.list
 	rc=0
-	while read -r t; do
-		sh /tmp/standins.sh
-		nerdctl.test -test.target=nerdctl -test.v -test.timeout=10m -test.run "^$t\$" </dev/null && continue
-		echo "=== RETRY $t"
-		sh /tmp/standins.sh
-		nerdctl.test -test.target=nerdctl -test.v -test.timeout=10m -test.run "^$t\$" </dev/null || rc=1
-	done </tmp/tests.list
-	exit $rc' sh "$TESTS" "$SKIP" >"$out" 2>&1 || rc=$?
+	for bin in $3; do
+		$bin -test.list "$1" | grep "^Test" | { [ -z "$2" ] && cat || grep -Ev "$2"; } >/tmp/tests.list
+		for pass in $4; do
+			flags=$(echo "$pass" | tr , " ")
+			[ "$flags" != - ] || flags=
+			echo "=== NDIND $bin $flags"
+			while read -r t; do
+				sh /tmp/standins.sh
+				$bin -test.target=nerdctl -test.v -test.timeout=10m $flags -test.run "^$t\$" </dev/null && continue
+				echo "=== RETRY $t"
+				sh /tmp/standins.sh
+				$bin -test.target=nerdctl -test.v -test.timeout=10m $flags -test.run "^$t\$" </dev/null || rc=1
+			done </tmp/tests.list
+		done
+	done
+	exit $rc' sh "$TESTS" "$SKIP" "$bins" "$passes" >"$out" 2>&1 || rc=$?
 
 # 5. The summary, top-level tests only.
 for result in PASS FAIL SKIP; do
@@ -141,6 +179,10 @@ done
 # Failed, then passed when run again: flaky, not failed.
 comm -12 "$WORK/FAIL" "$WORK/PASS" >"$WORK/FLAKY"
 comm -23 "$WORK/FAIL" "$WORK/PASS" >"$WORK/FAIL.left" && mv "$WORK/FAIL.left" "$WORK/FAIL"
+# With two passes each test runs in one and is skipped in the other: skipped
+# means skipped in every pass.
+sort -u "$WORK/PASS" "$WORK/FAIL" >"$WORK/RAN"
+comm -23 "$WORK/SKIP" "$WORK/RAN" >"$WORK/SKIP.left" && mv "$WORK/SKIP.left" "$WORK/SKIP"
 log "nerdctl integration tests, $( [ "$patched" = true ] && echo "patched ($tag)" || echo "unpatched" ) build; full log: $out"
 for result in PASS FLAKY FAIL SKIP; do
 	[ -s "$WORK/$result" ] || continue
@@ -153,6 +195,6 @@ passed=$(wc -l <"$WORK/PASS") failed=$(wc -l <"$WORK/FAIL") skipped=$(wc -l <"$W
 [ "$rc" = 0 ] || [ "$failed" -gt 0 ] || { tail -n 20 "$out" >&2; failed=$((failed + 1)); echo "the test binary exited $rc without a FAIL line"; }
 # Skips are findings: each with the reason it gave; one that passed in the
 # reference list fails the run.
-sh "$here/skips.sh" "$out" "$here/reference-pass.txt" || failed=$((failed + 1))
+sh "$here/skips.sh" "$out" "$here/reference-pass.txt" "$WORK/RAN" || failed=$((failed + 1))
 echo "upstream: $passed passed ($flaky of them on a second run), $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
