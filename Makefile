@@ -55,7 +55,7 @@ format: ## format the TypeScript files (make lint checks it)
 lint: ## shell syntax, shellcheck, TypeScript types and format, gofmt, go vet, file sizes; runs nothing
 	@sh tools/lint.sh
 
-.PHONY: help format lint settings trim binfmt load registry registry-stop toolchain plugins stack early-build up preview destroy purge test test-unit test-provider test-nerdctl test-e2e test-arm64 shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
+.PHONY: help format lint settings trim prune binfmt load registry registry-stop toolchain plugins stack early-build up preview destroy purge test test-unit test-provider test-nerdctl test-e2e test-arm64 shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
 
 # Pulumi.yaml's config block and the README's settings table, from the one
 # declaration of every setting (a unit test fails when they differ).
@@ -162,6 +162,14 @@ nerdctl-patches: ## write nerdctl/src's commits back as the patch series
 # deleted images left in it, where the folder's filesystem can punch holes.
 trim: ## give back the space deleted images left in the storage image file, and say how much
 	@env $$($(PULUMI) stack output dockerEnv) docker exec "$$($(PULUMI) stack output containerName)" /scripts/storage.sh trim
+
+# What builds left (BuildKit's cache records, which hold a failed build's
+# snapshots, and the leases they took) given back, the image layout's file
+# trimmed, then every stored blob read back against its digest
+# (scripts/space.sh). Images and containers are never removed.
+prune: ## give back the space builds left (failed ones too), say how much, then check every stored image against its digests
+	@e=$$($(PULUMI) stack output dockerEnv) && c=$$($(PULUMI) stack output containerName) && \
+	env $$e docker exec "$$c" /scripts/space.sh prune && env $$e docker exec "$$c" /scripts/space.sh check
 
 # The host report, run on this machine against the stack's storage folder.
 doctor: ## host report: what this machine has and lacks

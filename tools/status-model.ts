@@ -114,6 +114,8 @@ export interface StackStatus {
     images: string;
     /** The forwarder's line (forward/: every inner published port on this machine). */
     forwards?: string;
+    /** The storage's free share (scripts/space.sh free), a warning when below storageMinFree. */
+    space?: string;
 }
 
 /** What `ndind-forward list --json` prints, as much as status reads. */
@@ -123,6 +125,15 @@ export interface ForwarderState {
     error?: string;
     transport?: string;
     forwards?: { listen: string; container: string; error?: string; note?: string }[];
+}
+
+/** make status's space line from `space.sh free` (exit 3: below storageMinFree; 126/127: a wrapper image without it). */
+export function spaceText(code: number, out: string, stack: string): string {
+    const said = out.trim();
+    if (code === 0) return said;
+    if (code === 3) return `WARN ${said}: make prune STACK=${stack} gives back what builds left; nerdctl rmi what you no longer need`;
+    if (code === 126 || code === 127 || /no such file/i.test(said)) return "unknown (an older wrapper image: make up)";
+    return `unknown: ${said.split("\n").pop() ?? ""}`;
 }
 
 /** One line for make status: how many forward, and each failure with its reason. */
@@ -147,6 +158,7 @@ export function formatStatus(stacks: StackStatus[]): string {
         `  wrapper   ${s.wrapper}`,
         `  ports     ${s.ports}`,
         `  storage   ${s.storage}`,
+        ...(s.space ? [`  space     ${s.space}`] : []),
         `  images    ${s.images}`,
         ...(s.forwards ? [`  forwards  ${s.forwards}`] : []),
     ].join("\n")).join("\n\n");

@@ -10,7 +10,7 @@ import * as yaml from "js-yaml";
 import { engineName, lastLine, parseDockerEnv, Result, runAsync, runSync } from "./exec";
 import { containerName } from "../components/names";
 import { die, log, ROOT, stackFile } from "./stack";
-import { formatStatus, ForwarderState, forwardsText, humanSize, Inspect, publishedPorts, StackStatus, summarizeState, versionsText, wrapperState } from "./status-model";
+import { formatStatus, ForwarderState, forwardsText, humanSize, Inspect, publishedPorts, spaceText, StackStatus, summarizeState, versionsText, wrapperState } from "./status-model";
 
 const TIMEOUT_S = Number(process.env.NDIND_STATUS_TIMEOUT ?? 8);
 
@@ -95,6 +95,8 @@ async function stackStatus(name: string, current: boolean): Promise<StackStatus>
     if (storageDir && ours) {
         const layout = await runAsync("docker", ["exec", container, "/scripts/storage.sh", "show"], { env, timeoutS: TIMEOUT_S });
         status.storage += layout.code === 0 ? `; layout ${layout.stdout.trim()}` : "; layout unknown (an older wrapper image: make up)";
+        const space = await runAsync("docker", ["exec", container, "/scripts/space.sh", "free"], { env, timeoutS: TIMEOUT_S });
+        status.space = spaceText(space.code, `${space.stdout}${space.stderr}`, name);
     }
     return status;
 }

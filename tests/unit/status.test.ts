@@ -1,7 +1,7 @@
 // make status's reading (tools/status-model.ts): the state's summary, and the
 // wrapper's state against it: running, stopped, unhealthy, missing, drifted.
 import * as assert from "assert";
-import { formatStatus, forwardsText, humanSize, Inspect, summarizeState, versionsText, wrapperState } from "../../tools/status-model";
+import { formatStatus, forwardsText, humanSize, Inspect, spaceText, summarizeState, versionsText, wrapperState } from "../../tools/status-model";
 
 // A `pulumi stack export` of an ndind stack, cut to what status reads.
 const EXPORT = {
@@ -80,5 +80,13 @@ describe("make status", () => {
             "direct to the wrapper's address");
         assert.strictEqual(forwardsText({ running: false }, "dev"), "forwarder not running (make up STACK=dev starts it)");
         assert.strictEqual(forwardsText({ running: true, connected: false, error: "not running" }, "dev"), "forwarder not connected to the wrapper: not running");
+    });
+
+    it("says the storage's free share, and warns with the way out below storageMinFree", () => {
+        assert.strictEqual(spaceText(0, "61% free (88 of 144 MiB)\n", "dev"), "61% free (88 of 144 MiB)");
+        assert.strictEqual(spaceText(3, "0% free (0 of 144 MiB): below storageMinFree (10%)\n", "dev"),
+            "WARN 0% free (0 of 144 MiB): below storageMinFree (10%): make prune STACK=dev gives back what builds left; nerdctl rmi what you no longer need");
+        assert.strictEqual(spaceText(126, "OCI runtime exec failed: exec: \"/scripts/space.sh\": stat /scripts/space.sh: no such file or directory", "dev"),
+            "unknown (an older wrapper image: make up)");
     });
 });
