@@ -4,7 +4,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, CACHE, env, must, PROVIDER, requirePrerequisites, ROOT, run, Stack, waitFor } from "./harness";
+import { BASE_IMAGE, BUSYBOX, BUSYBOX_TAR, env, must, PROVIDER, requirePrerequisites, ROOT, run, Stack, waitFor } from "./harness";
 
 const id = process.pid.toString(36);
 
@@ -48,21 +48,6 @@ describe("faults (end to end)", function () {
         console.log(`      docker start -> containerd serving in ${t.toFixed(2)} s`);
         assertNothingLost(s);
         await waitFor("keeper restarted by its policy", 60, () => /\bkeeper\b/.test(s.exec("nerdctl", "ps").out));
-    });
-
-    it("Docker engine restarted: the wrapper returns by its restart policy, with no Pulumi run", async function () {
-        const pidFile = path.join(CACHE, "dockerd", "dockerd.pid");
-        const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, "utf8")) : NaN;
-        if (!pid || run("kill", ["-0", String(pid)]).code !== 0) {
-            // An engine this project did not start is never restarted by it.
-            this.skip();
-        }
-        process.kill(pid, "SIGTERM");
-        await waitFor("dockerd stopped", 60, () => run("kill", ["-0", String(pid)]).code !== 0);
-        must("sh", ["toolchain/docker-engine.sh"]);
-        const t = await waitFor("wrapper back and serving", 60, () => serving(s));
-        console.log(`      engine up -> wrapper serving in ${t.toFixed(2)} s`);
-        assertNothingLost(s);
     });
 
     it("wrapper removed behind Pulumi's back: refresh + up recreate it, images still there", () => {
