@@ -98,7 +98,7 @@ describe("make status", () => {
             { Names: ["held"], Status: "Exited (137) 2 minutes ago", Labels: policy("stopped") },
             { Names: ["keeper"], Status: "Exited (1) 5 seconds ago", Labels: policy("running") },
         ]), "1 running; 3 not running, 1 of them despite a restart policy: keeper (restart always, yet Exited (1) 5 seconds ago: nerdctl logs keeper), " +
-            "once (no restart policy: nerdctl start once), held (restart always, stopped by nerdctl stop)");
+        "once (no restart policy: nerdctl start once), held (restart always, stopped by nerdctl stop)");
         assert.strictEqual(innerText([{ Names: "web", Status: "Up" }]), "1 running");
         assert.strictEqual(innerText([]), "0 running");
     });
