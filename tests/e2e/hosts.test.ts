@@ -171,6 +171,25 @@ describe("guest host: cgroup2, then nft-only on the same disk (end to end)", fun
         it("cgroup limits of an inner container are in its cgroup files", () => cgroupLimits(a));
 
         it("docker restart of the wrapper: it heals by itself, images kept, the port answers again", () => restartHeals(a, WEB_PORTS.cgroup2));
+
+        // Sleep and wake (issue 31): the wall clock jumps forward. A container
+        // has the kernel's clock, so the jump is made where it harms nothing:
+        // the guest's own kernel (never this machine's). The next boot takes
+        // the clock from the emulated RTC again.
+        it("a forward jump of the guest's clock (2 h, as a wake from sleep): containerd and buildkitd keep running, the health check keeps passing", async () => {
+            const daemons = () => must(inWrapper(a, "sh", "-c", "echo containerd $(cat /run/nerdctl-dind/containerd.pid) buildkitd $(pidof buildkitd)")).trim();
+            const before = daemons();
+            const jumped = Number(must(onGuest("sh", "-c", "date -s @$(($(date +%s) + 7200)) >/dev/null && date +%s")).trim());
+            type Check = { Start: string; ExitCode: number; Output: string };
+            const after = () => (JSON.parse(must(onGuest("docker", "inspect", "-f", "{{json .State.Health.Log}}", a.container))) as Check[])
+                .filter((c) => Date.parse(c.Start) / 1000 >= jumped);
+            const took = await waitFor("three health checks after the jump", GUEST_WAIT, () => after().length >= 3);
+            const checks = after();
+            console.log(`      clock +2 h: ${checks.length} health checks within ${took.toFixed(0)} s after it, exit codes ${checks.map((c) => c.ExitCode).join(" ")}; ${daemons()}`);
+            assert.deepStrictEqual(checks.map((c) => c.ExitCode), checks.map(() => 0), JSON.stringify(checks));
+            assert.strictEqual(daemons(), before, "a daemon of the wrapper was started again after the jump");
+            assert.strictEqual(must(inWrapper(a, "nerdctl", "run", "--rm", BUSYBOX, "echo", "ok")).trim(), "ok");
+        });
     });
 
     describe("nft-only: the same disk on a kernel without legacy iptables", () => {
