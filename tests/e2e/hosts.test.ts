@@ -17,11 +17,12 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ALPINE_BASE, BUSYBOX, BUSYBOX_TAR, env, requirePrerequisites, run, Stack, waitFor } from "./harness";
+import { ALPINE_BASE, BUSYBOX, BUSYBOX_TAR, env, PREFIX, requirePrerequisites, run, Stack, waitFor } from "./harness";
 
-// Host ports of this file: 16900-16999 (ssh of the guest), the first free one
-// from a per-run offset, so that concurrent runs do not meet.
-const SSH_PORTS = [16900, 16999];
+// Host ports of this file: 16900-16999 (ssh of the guest; NDIND_E2E_SSH_PORTS=FROM-TO
+// gives a run sharing the machine its own), the first free one from a
+// per-run offset, so that concurrent runs do not meet.
+const SSH_PORTS = (process.env.NDIND_E2E_SSH_PORTS ?? "16900-16999").split("-").map(Number);
 // Published on the guest's loopback only: the wrapper's ports of the two stacks.
 const WEB_PORTS = { cgroup2: 18080, nftOnly: 18081 };
 const PAGE = "answered-in-the-guest";
@@ -60,7 +61,7 @@ describe("guest host: cgroup2, then nft-only on the same disk (end to end)", fun
     const must = (r: ReturnType<typeof run>) => { assert.strictEqual(r.code, 0, r.out); return r.out; };
 
     /** A stack on the guest (Alpine base) with the streamed busybox and one published port. */
-    const stack = (profile: string, webPort: number) => new Stack(`hosts-${process.pid}-${profile}`,
+    const stack = (profile: string, webPort: number) => new Stack(`${PREFIX}-hosts-${process.pid}-${profile}`,
         { baseImage: ALPINE_BASE, dockerHost: engine, preload: [BUSYBOX_TAR], ports: [`${webPort}:8080`] });
 
     /** An inner httpd published on the wrapper's 8080, answering with PAGE on the guest's webPort. */
