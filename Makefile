@@ -55,7 +55,7 @@ format: ## format the TypeScript files (make lint checks it)
 lint: ## shell syntax, shellcheck, TypeScript types and format, gofmt, go vet, file sizes; runs nothing
 	@sh tools/lint.sh
 
-.PHONY: help format lint settings trim binfmt load registry registry-stop toolchain plugins stack early-build up preview destroy purge test test-unit test-provider test-nerdctl test-e2e test-arm64 shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
+.PHONY: help format lint settings trim prune binfmt load registry registry-stop toolchain plugins stack stack-steps early-build up up-locked preview destroy destroy-locked purge purge-locked test test-unit test-provider test-nerdctl test-e2e test-arm64 shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
 
 # Pulumi.yaml's config block and the README's settings table, from the one
 # declaration of every setting (a unit test fails when they differ).
@@ -64,10 +64,12 @@ settings: ## write Pulumi.yaml's settings and the README's table from components
 
 # Also the state folder, which every target that runs pulumi needs (a fresh checkout has none).
 # toolchain/stamp.sh runs the script only when something it reads or makes
-# has changed since its last run (NDIND_STAMPS=off: every time).
+# has changed since its last run (NDIND_STAMPS=off: every time). One toolchain
+# run at a time on this machine (toolchain/lock.sh): they share the cache and
+# npm's folder, and a second then finds the first's stamp.
 toolchain: ## install and start what the project needs (first run: minutes; then seconds)
 	@mkdir -p .state
-	@sh toolchain/stamp.sh toolchain -- sh toolchain/install.sh
+	@sh toolchain/lock.sh toolchain "make toolchain in $(CURDIR)" -- sh toolchain/stamp.sh toolchain -- sh toolchain/install.sh
 
 # Asks again whether the real docker and command plugins can be installed
 # (make toolchain keeps a "cannot" answer until package.json's pins change).
@@ -78,15 +80,27 @@ plugins: toolchain ## ask again whether the real docker and command plugins can 
 # chosen once, printed (toolchain/stack.sh); a stack still under the empty
 # passphrase make used before is moved to yours. First, a lock left by a
 # pulumi killed mid-update is cleared (toolchain/stale-lock.sh).
-stack: toolchain ## select or create STACK, choosing its plugins and base image once
+stack: toolchain stack-steps ## select or create STACK, choosing its plugins and base image once
+
+stack-steps:
 	@sh toolchain/stale-lock.sh $(STACK)
 	@sh toolchain/stamp.sh stack $(STACK) -- sh toolchain/stack.sh $(STACK)
+
+# One verb that changes a stack at a time (toolchain/lock.sh): a second make
+# up of the stack waits for the first, saying which runs, instead of meeting
+# Pulumi's "the stack is currently locked". It takes the lock before make
+# stack, which a verb started at the same moment would also run.
+ONE_AT_A_TIME = sh toolchain/lock.sh "stack $(STACK) of $(PULUMI_BACKEND_URL)" "make $@ STACK=$(STACK)" -- \
+	$(MAKE) --no-print-directory $@-locked STACK='$(STACK)'
 
 # With nerdctl/src, its Go build starts first, beside make stack and Pulumi's
 # start (nerdctl/early-build.sh); up ends when that build has.
 # Then the stack's port forwarder (forward/, README: Port mapping), started
 # or kept: every port an inner container publishes answers on this machine.
-up: early-build stack ## bring STACK up: bundle, image, storage, wrapper, prepare, verify, forwarder
+up: early-build toolchain ## bring STACK up: bundle, image, storage, wrapper, prepare, verify, forwarder
+	@$(ONE_AT_A_TIME)
+
+up-locked: stack-steps
 	@$(PULUMI) up --yes --skip-preview; rc=$$?; sh nerdctl/early-build.sh --wait; \
 	[ $$rc -ne 0 ] || $(FORWARD) start --stack '$(STACK)' --root '$(CURDIR)' || rc=$$?; exit $$rc
 
@@ -96,7 +110,10 @@ early-build:
 preview: stack ## what a settings change would do (pulumi preview --diff)
 	$(PULUMI) preview --diff
 
-destroy: stack ## remove the wrapper; the stored images stay in the storage folder
+destroy: toolchain ## remove the wrapper; the stored images stay in the storage folder
+	@$(ONE_AT_A_TIME)
+
+destroy-locked: stack-steps
 	$(FORWARD) stop --stack '$(STACK)' --root '$(CURDIR)'
 	$(PULUMI) destroy --yes --skip-preview
 
@@ -105,7 +122,10 @@ destroy: stack ## remove the wrapper; the stored images stay in the storage fold
 # The image (output imageName: the tag is the stack's name in lower case) is
 # removed from the stack's engine (output dockerEnv), both read before the
 # destroy empties the outputs.
-purge: stack ## destroy and delete the stored images and the wrapper image too
+purge: toolchain ## destroy and delete the stored images and the wrapper image too
+	@$(ONE_AT_A_TIME)
+
+purge-locked: stack-steps
 	$(PULUMI) config set destroyDeletesStorage true
 	$(PULUMI) up --yes --skip-preview
 	engine=$$($(PULUMI) stack output dockerEnv) && image=$$($(PULUMI) stack output imageName) && \
@@ -162,6 +182,14 @@ nerdctl-patches: ## write nerdctl/src's commits back as the patch series
 # deleted images left in it, where the folder's filesystem can punch holes.
 trim: ## give back the space deleted images left in the storage image file, and say how much
 	@env $$($(PULUMI) stack output dockerEnv) docker exec "$$($(PULUMI) stack output containerName)" /scripts/storage.sh trim
+
+# What builds left (BuildKit's cache records, which hold a failed build's
+# snapshots, and the leases they took) given back, the image layout's file
+# trimmed, then every stored blob read back against its digest
+# (scripts/space.sh). Images and containers are never removed.
+prune: ## give back the space builds left (failed ones too), say how much, then check every stored image against its digests
+	@e=$$($(PULUMI) stack output dockerEnv) && c=$$($(PULUMI) stack output containerName) && \
+	env $$e docker exec "$$c" /scripts/space.sh prune && env $$e docker exec "$$c" /scripts/space.sh check
 
 # The host report, run on this machine against the stack's storage folder.
 doctor: ## host report: what this machine has and lacks

@@ -37,6 +37,7 @@ function storageEnvs(s: StackContext["settings"]): string[] {
     return [
         ...(s.storageLayout === "auto" ? [] : [`NDIND_STORAGE_LAYOUT=${s.storageLayout}`]),
         ...(s.storageImageSize === CATALOG.storageImageSize.default ? [] : [`NDIND_STORAGE_IMAGE_SIZE=${s.storageImageSize}`]),
+        ...(s.storageMinFree === CATALOG.storageMinFree.default ? [] : [`NDIND_STORAGE_MIN_FREE=${s.storageMinFree}`]),
     ];
 }
 

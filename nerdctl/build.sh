@@ -202,7 +202,12 @@ component "tools-$TOOLS_KEY-$ARCH" build_tools
 component "probe-image-$TOOLS_KEY-$ARCH" build_probe_image
 
 # The bundle and its copy appear by rename, so an existing one is complete.
+# One run at a time assembles and copies it: a second one (another stack's
+# up, a toolchain run) waits, then finds both in place and leaves them, so
+# no copy an image build is reading is removed under it.
 bundle=$NDIND_CACHE/bundle/$DIRKEY
+exec 9>"$NDIND_CACHE/bundle/.$DIRKEY.lock"
+flock 9
 if [ ! -d "$bundle" ] || [ -n "$rebuilt" ] || ! grep -qx "NERDCTL_PATCHES=$ntag" "$bundle/usr/local/share/nerdctl-dind/VERSIONS"; then
 	say "assembling bundle $KEY"
 	t=$work/bundle
@@ -244,5 +249,6 @@ if [ ! -f "$out/$v" ] || [ -n "$(find "$bundle/$v" -newer "$out/$v")" ]; then
 	mv -T "$outtmp" "$out"
 	outtmp=
 fi
+exec 9>&-
 say "bundle ready: $out"
 echo "$DIRKEY"

@@ -88,3 +88,25 @@ check_storage() {
 		fi ;;
 	esac
 }
+
+# The storage's free share against storageMinFree (NDIND_STORAGE_MIN_FREE in
+# the wrapper, or given to make doctor): a full disk fails every build, pull
+# and nerdctl run, so the report warns before. In the wrapper space.sh also
+# looks into the image layout's file.
+check_space() {
+	min=${NDIND_STORAGE_MIN_FREE:-10}
+	if [ -x "$NDIND_SCRIPTS/space.sh" ] && [ -r "$NDIND_RUN/storage-layout" ]; then
+		detail=$("$NDIND_SCRIPTS/space.sh" free) && rc=0 || rc=$?
+	else
+		dir=$STORAGE
+		while [ ! -e "$dir" ]; do dir=$(dirname "$dir"); done
+		detail=$(free_share "$dir" "$min") && rc=0 || rc=$?
+		detail="$dir: $detail"
+		[ "$rc" = 0 ] || detail="$detail: below storageMinFree ($min%)"
+	fi
+	if [ "$rc" = 0 ]; then
+		report OK "storage space" "$detail"
+	else
+		report WARN "storage space" "$detail" "make prune STACK=<stack> gives back what builds left (it says how much); nerdctl rmi what you no longer need"
+	fi
+}

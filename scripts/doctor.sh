@@ -70,6 +70,7 @@ report_host() {
 	check_ipv6
 	check_modules
 	check_storage
+	check_space
 	check_platforms
 	log "summary: $n_ok OK, $n_warn WARN, $n_fail FAIL"
 	[ "$n_fail" = 0 ]

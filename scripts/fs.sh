@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# Sourced by doctor.sh (wrapper and host) and storage.sh (wrapper).
+# Sourced by doctor.sh (wrapper and host), storage.sh and space.sh (wrapper).
 
 # A filesystem's type by its magic number: busybox's stat prints "UNKNOWN"
 # for %T on overlayfs and cgroup v1 (measured with busybox 1.35).
@@ -19,4 +19,15 @@ fs_type() {
 	65735546) echo fuse ;;
 	*) echo "$(stat -f -c %T "$1") (0x$magic)" ;;
 	esac
+}
+
+# "P% free (A of B MiB)" for DIR's filesystem, and status 1 when P is below
+# MIN (storageMinFree; 0 never warns). Free is what df calls available over
+# the whole size: the blocks kept for root are no room for images.
+free_share() { # DIR MIN
+	df -P -k "$1" | awk -v min="$2" 'NR == 2 {
+		pct = $2 > 0 ? int($4 * 100 / $2) : 0
+		printf "%d%% free (%d of %d MiB)\n", pct, $4 / 1024, $2 / 1024
+		exit (pct < min) ? 1 : 0
+	}'
 }

@@ -2,6 +2,10 @@
 # Makes a Docker engine answer: uses the one that is reachable, else installs
 # Debian's docker.io and starts dockerd in the background. An engine we did
 # not start is never reconfigured, restarted or stopped.
+#   docker-engine.sh                    the above
+#   docker-engine.sh --config-in DIR    only writes DIR/daemon.json (and the
+#                                       runtime it names), for a dockerd of a
+#                                       test's own (tests/engine/dockerd.sh)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -50,6 +54,11 @@ start_dockerd() {
 	done
 }
 
+if [ "${1:-}" = --config-in ]; then
+	STATE=${2:?usage: docker-engine.sh --config-in DIR}
+	write_daemon_config
+	exit 0
+fi
 if docker info >/dev/null 2>&1; then
 	log "using the running Docker engine $(docker version -f '{{.Server.Version}}')"
 	exit 0

@@ -37,9 +37,16 @@ make_passphrase() {
 	dir=$(dirname "$file")
 	(umask 077 && mkdir -p "$dir")
 	chmod 700 "$dir"
-	# Written whole, then renamed: an interrupted run leaves no empty passphrase.
-	(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$file.new" && echo >>"$file.new")
-	mv "$file.new" "$file"
+	# Written whole, then linked: an interrupted run leaves no empty
+	# passphrase, and of two runs at once the second keeps the first's (ln
+	# does not replace a file), which stacks may already be encrypted with.
+	(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$file.new.$$" && echo >>"$file.new.$$")
+	if ! ln "$file.new.$$" "$file" 2>/dev/null; then
+		rm -f "$file.new.$$"
+		log "secrets passphrase: $file (made by another run meanwhile)"
+		return 0
+	fi
+	rm -f "$file.new.$$"
 	log "secrets passphrase: made $file (random, 64 hex digits, readable by you only)."
 	log "  Pulumi encrypts your stacks' secrets with it; make sets PULUMI_CONFIG_PASSPHRASE_FILE to it."
 	log "  Back it up (a password manager, or a copy kept off this machine): without it the secrets in"

@@ -122,5 +122,6 @@ fi
 # looked at again by the next run, which stamps.
 [ "${NDIND_STAMPS:-}" != off ] && [ "$(fingerprint)" = "${before:-}" ] || exit 0
 mkdir -p "$(dirname "$STAMP")"
-echo "$before" >"$STAMP.tmp"
-mv "$STAMP.tmp" "$STAMP"
+# A name of this run's own: two runs stamping at once must not rename one file.
+echo "$before" >"$STAMP.tmp.$$"
+mv "$STAMP.tmp.$$" "$STAMP"

@@ -114,6 +114,10 @@ export interface StackStatus {
     images: string;
     /** The forwarder's line (forward/: every inner published port on this machine). */
     forwards?: string;
+    /** The storage's free share (scripts/space.sh free), a warning when below storageMinFree. */
+    space?: string;
+    /** Inner containers: how many run, and each that does not, with what would start it. */
+    inner?: string;
 }
 
 /** What `ndind-forward list --json` prints, as much as status reads. */
@@ -123,6 +127,45 @@ export interface ForwarderState {
     error?: string;
     transport?: string;
     forwards?: { listen: string; container: string; error?: string; note?: string }[];
+}
+
+/** One line of `nerdctl ps -a --format '{{json .}}'`, as much as status reads. */
+export interface InnerContainer {
+    Names: string[] | string;
+    Status: string;
+    Labels?: Record<string, string>;
+}
+
+/**
+ * The inner line: how many run, then each that does not. A restart policy
+ * whose wanted state is running (containerd's restart labels) should have
+ * brought its container back, after a wrapper or engine restart: that one
+ * is named first, as a fault; a container without one stays stopped by
+ * design, named with the command that starts it.
+ */
+export function innerText(containers: InnerContainer[]): string {
+    const name = (c: InnerContainer) => Array.isArray(c.Names) ? c.Names.join(",") : c.Names;
+    const up = containers.filter((c) => /^Up/.test(c.Status));
+    const down = containers.filter((c) => !/^Up/.test(c.Status)).map((c) => {
+        const policy = c.Labels?.["containerd.io/restart.policy"];
+        const wanted = c.Labels?.["containerd.io/restart.status"];
+        if (policy && wanted === "running") return { fault: true, text: `${name(c)} (restart ${policy}, yet ${c.Status}: nerdctl logs ${name(c)})` };
+        if (policy) return { fault: false, text: `${name(c)} (restart ${policy}, stopped by nerdctl stop)` };
+        return { fault: false, text: `${name(c)} (no restart policy: nerdctl start ${name(c)})` };
+    }).sort((a, b) => Number(b.fault) - Number(a.fault));
+    const faults = down.filter((d) => d.fault).length;
+    return `${up.length} running` + (down.length
+        ? `; ${down.length} not running${faults ? `, ${faults} of them despite a restart policy` : ""}: ${down.map((d) => d.text).join(", ")}`
+        : "");
+}
+
+/** make status's space line from `space.sh free` (exit 3: below storageMinFree; 126/127: a wrapper image without it). */
+export function spaceText(code: number, out: string, stack: string): string {
+    const said = out.trim();
+    if (code === 0) return said;
+    if (code === 3) return `WARN ${said}: make prune STACK=${stack} gives back what builds left; nerdctl rmi what you no longer need`;
+    if (code === 126 || code === 127 || /no such file/i.test(said)) return "unknown (an older wrapper image: make up)";
+    return `unknown: ${said.split("\n").pop() ?? ""}`;
 }
 
 /** One line for make status: how many forward, and each failure with its reason. */
@@ -150,6 +193,8 @@ export function formatStatus(stacks: StackStatus[]): string {
         `  wrapper   ${s.wrapper}`,
         `  ports     ${s.ports}`,
         `  storage   ${s.storage}`,
+        ...(s.space ? [`  space     ${s.space}`] : []),
+        ...(s.inner ? [`  inner     ${s.inner}`] : []),
         `  images    ${s.images}`,
         ...(s.forwards ? [`  forwards  ${s.forwards}`] : []),
     ].join("\n")).join("\n\n");

@@ -10,7 +10,7 @@ import * as yaml from "js-yaml";
 import { engineName, lastLine, parseDockerEnv, Result, runAsync, runSync } from "./exec";
 import { containerName } from "../components/names";
 import { die, log, ROOT, stackFile } from "./stack";
-import { formatStatus, ForwarderState, forwardsText, humanSize, Inspect, publishedPorts, StackStatus, summarizeState, versionsText, wrapperState } from "./status-model";
+import { formatStatus, ForwarderState, forwardsText, humanSize, InnerContainer, innerText, Inspect, publishedPorts, spaceText, StackStatus, summarizeState, versionsText, wrapperState } from "./status-model";
 
 const TIMEOUT_S = Number(process.env.NDIND_STATUS_TIMEOUT ?? 8);
 
@@ -78,6 +78,12 @@ async function stackStatus(name: string, current: boolean): Promise<StackStatus>
     if (ours) {
         const m = await runAsync("docker", ["exec", container, "sh", "-c", "nerdctl images -q | sort -u | wc -l"], { env, timeoutS: TIMEOUT_S });
         if (m.code === 0) status.images = `${m.stdout.trim()} (nerdctl images)`;
+        // Every namespace's containers but the probe's own (scripts/probe.sh).
+        const ps = await runAsync("docker", ["exec", container, "sh", "-c",
+            "for ns in $(ctr namespaces ls -q); do [ \"$ns\" = nerdctl-dind-probe ] || nerdctl -n \"$ns\" ps -a --format '{{json .}}'; done"], { env, timeoutS: TIMEOUT_S });
+        status.inner = ps.code === 0
+            ? innerText(ps.stdout.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as InnerContainer))
+            : `unknown: ${lastLine(ps)}`;
     }
     if (storageDir && engine === "local") {
         const du = fs.existsSync(storageDir) ? await runAsync("du", ["-sk", storageDir], { timeoutS: TIMEOUT_S }) : undefined;
@@ -95,6 +101,8 @@ async function stackStatus(name: string, current: boolean): Promise<StackStatus>
     if (storageDir && ours) {
         const layout = await runAsync("docker", ["exec", container, "/scripts/storage.sh", "show"], { env, timeoutS: TIMEOUT_S });
         status.storage += layout.code === 0 ? `; layout ${layout.stdout.trim()}` : "; layout unknown (an older wrapper image: make up)";
+        const space = await runAsync("docker", ["exec", container, "/scripts/space.sh", "free"], { env, timeoutS: TIMEOUT_S });
+        status.space = spaceText(space.code, `${space.stdout}${space.stderr}`, name);
     }
     return status;
 }

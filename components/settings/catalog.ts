@@ -80,6 +80,11 @@ export const CATALOG = {
         description: "Most the image file of the `image` layout can hold (NUMBER[M|G|T]); sparse, it takes only what is stored. " +
             "A larger value grows it at the next start; it never shrinks.",
     },
+    storageMinFree: {
+        type: "integer", default: 10,
+        description: "Share of the storage's filesystem (percent, 0-99) below which `make status` and the host report warn that it " +
+            "is nearly full; `make prune` gives back what builds left. 0: never warn.",
+    },
     forwards: {
         type: "string", default: "loopback",
         description: "Every port an inner container publishes, forwarded to this machine by the stack's forwarder (`make up` starts it; " +

@@ -54,6 +54,8 @@ export interface Settings {
     storageLayout: StorageLayout;
     /** The image layout's most, as storage.sh reads it: NUMBER[M|G|T]. */
     storageImageSize: string;
+    /** Percent of the storage's filesystem below which status and the host report warn (0: never). */
+    storageMinFree: number;
     /** Where the forwarder (forward/) listens for inner published ports, or off. */
     forwards: ForwardMode;
     ports: PortMapping[];

@@ -82,6 +82,7 @@ export function parseSettings(given: RawSettings, project: string, stack: string
         : checkLocalStorage(str("storageDir", raw.storageDir), stack, projectRoot, key, problems);
     const storageLayout = checkStorageLayout(str("storageLayout", raw.storageLayout), key("storageLayout"), problems);
     const storageImageSize = checkImageSize(str("storageImageSize", raw.storageImageSize), key("storageImageSize"), problems);
+    const storageMinFree = checkMinFree(raw.storageMinFree, key("storageMinFree"), problems);
     const ports = checkPorts(list("ports", raw.ports), key("ports"), problems);
     const forwards = checkForwards(str("forwards", raw.forwards), key("forwards"), problems);
     const preload = checkPreloadNames(list("preload", raw.preload), projectRoot, key("preload"), problems);
@@ -93,7 +94,7 @@ export function parseSettings(given: RawSettings, project: string, stack: string
     if (problems.length > 0) throw new SettingsError(problems);
     return Object.freeze({
         project, stack, projectRoot, plugins, baseImage, versions: Object.freeze(versions), nerdctlPatches, buildkit, storageDir,
-        storageLayout, storageImageSize, forwards, ports: Object.freeze(ports) as PortMapping[], preload: Object.freeze(preload) as string[],
+        storageLayout, storageImageSize, storageMinFree, forwards, ports: Object.freeze(ports) as PortMapping[], preload: Object.freeze(preload) as string[],
         destroyDeletesStorage, privileged, iptablesBackend, engine: Object.freeze(engine), tls, sources: deepFreeze(sources),
     });
 }
@@ -125,6 +126,14 @@ function checkImageSize(value: string, key: string, problems: string[]): string 
     if (m && Number(m[1]) * MIB[m[2] as keyof typeof MIB] >= 1024) return value;
     problems.push(`${key} is "${value}": give a size of 1G or more as NUMBER with M, G or T, e.g. 64G`);
     return "64G";
+}
+
+// A percent: 100 would warn on every filesystem, a fraction cannot be set by `pulumi config set` as a number.
+function checkMinFree(value: unknown, key: string, problems: string[]): number {
+    const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+    if (typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= 99) return n;
+    problems.push(`${key} is ${JSON.stringify(value)}: give a whole percent from 0 to 99, e.g. 10 (0: never warn)`);
+    return 10;
 }
 
 /** Chosen once, by `make stack`, when the stack is made: a flip replaces every resource. */

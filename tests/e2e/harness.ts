@@ -14,6 +14,8 @@ export const BASE_IMAGE = "nerdctl-dind/base:bookworm";
 export const ALPINE_BASE = "nerdctl-dind/base:alpine-3.23";
 export const BUSYBOX_TAR = path.join(CACHE, "images", "busybox.tar");
 export const BUSYBOX = "busybox:ndind";
+/** The first word of the stacks a file makes: engineers sharing one engine give each run its own. */
+export const PREFIX = process.env.NDIND_E2E_PREFIX ?? "e2e";
 
 const backend = fs.mkdtempSync(path.join(os.tmpdir(), "ndind-e2e-state-"));
 // A passphrase of this run's own, as a user's own passphrase is taken: the

@@ -198,10 +198,10 @@ for (const kind of PLUGIN_SETS) describe(`environment graph, provider ${kind}`, 
         assert.deepStrictEqual(container().envs, ["NDIND_IPTABLES=nft"]);
     });
 
-    it("hands storageLayout and storageImageSize to the wrapper only when they are not the defaults", async () => {
-        await build("dev", { storageLayout: "image", storageImageSize: "8G" });
-        assert.deepStrictEqual(container().envs, ["NDIND_IPTABLES=auto", "NDIND_STORAGE_LAYOUT=image", "NDIND_STORAGE_IMAGE_SIZE=8G"]);
-        await build("dev", { storageLayout: "auto", storageImageSize: "64G" });
+    it("hands storageLayout, storageImageSize and storageMinFree to the wrapper only when they are not the defaults", async () => {
+        await build("dev", { storageLayout: "image", storageImageSize: "8G", storageMinFree: 25 });
+        assert.deepStrictEqual(container().envs, ["NDIND_IPTABLES=auto", "NDIND_STORAGE_LAYOUT=image", "NDIND_STORAGE_IMAGE_SIZE=8G", "NDIND_STORAGE_MIN_FREE=25"]);
+        await build("dev", { storageLayout: "auto", storageImageSize: "64G", storageMinFree: 10 });
         assert.deepStrictEqual(container().envs, ["NDIND_IPTABLES=auto"]);
     });
 

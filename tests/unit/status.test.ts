@@ -1,7 +1,7 @@
 // make status's reading (tools/status-model.ts): the state's summary, and the
 // wrapper's state against it: running, stopped, unhealthy, missing, drifted.
 import * as assert from "assert";
-import { formatStatus, forwardsText, humanSize, Inspect, summarizeState, versionsText, wrapperState } from "../../tools/status-model";
+import { formatStatus, forwardsText, humanSize, innerText, Inspect, spaceText, summarizeState, versionsText, wrapperState } from "../../tools/status-model";
 
 // A `pulumi stack export` of an ndind stack, cut to what status reads.
 const EXPORT = {
@@ -85,5 +85,26 @@ describe("make status", () => {
             "direct to the wrapper's address");
         assert.strictEqual(forwardsText({ running: false }, "dev"), "forwarder not running (make up STACK=dev starts it)");
         assert.strictEqual(forwardsText({ running: true, connected: false, error: "not running" }, "dev"), "forwarder not connected to the wrapper: not running");
+    });
+
+    it("says the storage's free share, and warns with the way out below storageMinFree", () => {
+        assert.strictEqual(spaceText(0, "61% free (88 of 144 MiB)\n", "dev"), "61% free (88 of 144 MiB)");
+        assert.strictEqual(spaceText(3, "0% free (0 of 144 MiB): below storageMinFree (10%)\n", "dev"),
+            "WARN 0% free (0 of 144 MiB): below storageMinFree (10%): make prune STACK=dev gives back what builds left; nerdctl rmi what you no longer need");
+        assert.strictEqual(spaceText(126, "OCI runtime exec failed: exec: \"/scripts/space.sh\": stat /scripts/space.sh: no such file or directory", "dev"),
+            "unknown (an older wrapper image: make up)");
+    });
+
+    it("names the inner containers that do not run, first those a restart policy should have brought back", () => {
+        const policy = (status: string) => ({ "containerd.io/restart.policy": "always", "containerd.io/restart.status": status });
+        assert.strictEqual(innerText([
+            { Names: ["web"], Status: "Up", Labels: policy("running") },
+            { Names: ["once"], Status: "Created", Labels: {} },
+            { Names: ["held"], Status: "Exited (137) 2 minutes ago", Labels: policy("stopped") },
+            { Names: ["keeper"], Status: "Exited (1) 5 seconds ago", Labels: policy("running") },
+        ]), "1 running; 3 not running, 1 of them despite a restart policy: keeper (restart always, yet Exited (1) 5 seconds ago: nerdctl logs keeper), " +
+        "once (no restart policy: nerdctl start once), held (restart always, stopped by nerdctl stop)");
+        assert.strictEqual(innerText([{ Names: "web", Status: "Up" }]), "1 running");
+        assert.strictEqual(innerText([]), "0 running");
     });
 });
