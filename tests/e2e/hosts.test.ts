@@ -9,6 +9,9 @@
 // cgroup limits reach the inner cgroup, `docker restart` heals; the wrapper
 // made on cgroup2 comes back on nft-only by itself and chooses nft; on
 // nft-only a new stack chooses nft; destroy keeps the storage on the guest.
+// The nft-only stack keeps its storage in a 9p share of the host's, as Lima
+// shares a user's folder: overlayfs refuses it, so the wrapper chooses the
+// image layout, and all of the above holds for it too.
 // Both stacks are on the offline Alpine base (the default where no registry
 // answers; the Debian base is the rest of the suite's), so the second build
 // is all cache, and booting the same disk twice saves a boot's worth of
@@ -61,8 +64,8 @@ describe("guest host: cgroup2, then nft-only on the same disk (end to end)", fun
     const must = (r: ReturnType<typeof run>) => { assert.strictEqual(r.code, 0, r.out); return r.out; };
 
     /** A stack on the guest (Alpine base) with the streamed busybox and one published port. */
-    const stack = (profile: string, webPort: number) => new Stack(`${PREFIX}-hosts-${process.pid}-${profile}`,
-        { baseImage: ALPINE_BASE, dockerHost: engine, preload: [BUSYBOX_TAR], ports: [`${webPort}:8080`] });
+    const stack = (profile: string, webPort: number, more: Record<string, string> = {}) => new Stack(`${PREFIX}-hosts-${process.pid}-${profile}`,
+        { baseImage: ALPINE_BASE, dockerHost: engine, preload: [BUSYBOX_TAR], ports: [`${webPort}:8080`], ...more });
 
     /** An inner httpd published on the wrapper's 8080, answering with PAGE on the guest's webPort. */
     async function serve(s: Stack, webPort: number): Promise<void> {
@@ -133,11 +136,16 @@ describe("guest host: cgroup2, then nft-only on the same disk (end to end)", fun
         const folder = String(out.storageDir);
         const busybox = (out.imageList as { repository: string; id: string }[]).find((i) => i.repository === "busybox");
         assert.ok(busybox, JSON.stringify(out.imageList));
+        const image = String(out.storageLayout).startsWith("image ");
         s.destroy();
         assert.notStrictEqual(onGuest("docker", "inspect", s.container).code, 0, "the wrapper still exists");
         assert.strictEqual(must(onGuest("cat", `${folder}/.nerdctl-dind-owner`)).trim(), `nerdctl-dind/${s.name}`);
-        // The blob nerdctl's IMAGE ID names (the image's digest) is still in the content store.
-        must(onGuest("sh", "-c", `ls ${folder}/containerd/io.containerd.content.v1.content/blobs/sha256 | grep -q ^${busybox.id}`));
+        // The blob nerdctl's IMAGE ID names (the image's digest) is still in the content store:
+        // in the image layout, inside the ext4 file (read with debugfs, not mounted).
+        const blobs = "containerd/io.containerd.content.v1.content/blobs/sha256";
+        must(onGuest("sh", "-c", image
+            ? `debugfs -R 'ls -l /${blobs}' ${folder}/containerd/nerdctl-dind.ext4 2>/dev/null | grep -q ' ${busybox.id}'`
+            : `ls ${folder}/${blobs} | grep -q ^${busybox.id}`));
     }
 
     before(() => {
@@ -212,9 +220,15 @@ describe("guest host: cgroup2, then nft-only on the same disk (end to end)", fun
             await serve(a, WEB_PORTS.cgroup2);
         });
 
-        it("up of a new stack: nft chosen, a container runs", () => {
-            b = stack("nft-only", WEB_PORTS.nftOnly);
+        it("up of a new stack with its storage in a 9p share: nft and the image layout chosen, a container runs", () => {
+            must(onGuest("sh", "-c", "mkdir -p /mnt/share && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 ndind-share /mnt/share"));
+            b = stack("nft-only", WEB_PORTS.nftOnly, { storageDir: `/mnt/share/hosts-${process.pid}-nft-only` });
             assert.strictEqual(upAndCheck(b, "nft-only"), "nft");
+            const layout = String(b.outputs().storageLayout);
+            console.log(`      storage in the 9p share: ${layout}`);
+            assert.match(layout, /^image \(overlayfs cannot use .+ as its upper dir: .+\); used \d+ of \d+ MiB inside/);
+            // The file is on the host, in the shared folder.
+            assert.ok(fs.statSync(path.join(dir, "share", `hosts-${process.pid}-nft-only`, "containerd", "nerdctl-dind.ext4")).isFile());
         });
 
         it("an inner nerdctl run -d -p answers through the wrapper", () => serve(b, WEB_PORTS.nftOnly));

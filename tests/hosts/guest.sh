@@ -13,6 +13,9 @@
 #   sh tests/hosts/guest.sh down DIR              stop it, remove its disk
 #   sh tests/hosts/guest.sh profiles              the profile names
 #
+# DIR/share is shared with the guest over 9p (qemu's -virtfs, mount tag
+# ndind-share, security_model none), as Lima shares a user's folder with its
+# VM: in the guest, mount -t 9p -o trans=virtio,version=9p2000.L ndind-share /mnt/share.
 # Put DIR/bin first on PATH; then DOCKER_HOST=ssh://root@127.0.0.1:PORT works
 # non-interactively (docker's ssh transport runs the `ssh` PATH finds).
 # Each DIR writes to a copy-on-write overlay of its own, so the cached disk
@@ -99,6 +102,7 @@ start_qemu() {
 		-append "root=/dev/vda rw console=$CONSOLE panic=-1 $CMDLINE ndind.ssh_key=$(cut -d' ' -f1,2 "$DIR/id_ed25519.pub" | tr ' ' :)" \
 		-drive "file=$DIR/overlay.qcow2,if=virtio,format=qcow2" \
 		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$PORT-:22" -device virtio-net-pci,netdev=n0 \
+		-virtfs "local,path=$DIR/share,mount_tag=ndind-share,security_model=none,id=ndind-share" \
 		</dev/null >"$DIR/qemu.log" 2>&1 &
 	echo $! >"$DIR/qemu.pid"
 }
@@ -178,6 +182,7 @@ up() {
 	DIR=$(cd "$DIR" && pwd)
 	! alive "$DIR/qemu.pid" || die "a guest of $DIR runs already (pid $(cat "$DIR/qemu.pid")): sh $0 down $DIR"
 	client_files "$DIR"
+	mkdir -p "$DIR/share"
 	echo "$PORT" >"$DIR/port"
 	if [ -f "$DIR/overlay.qcow2" ]; then
 		log "booting the disk the last guest of $DIR left (sh $0 stop)"
