@@ -7,8 +7,10 @@
 // stack. On each kernel a stack comes up and checks itself (verify runs an
 // inner container), an inner published port answers through the wrapper,
 // cgroup limits reach the inner cgroup, `docker restart` heals; the wrapper
-// made on cgroup2 comes back on nft-only by itself and chooses nft; on
-// nft-only a new stack chooses nft; destroy keeps the storage on the guest.
+// made on cgroup2 comes back on nft-only by itself and chooses nft, with its
+// images, and its inner container with a restart policy running again (the
+// one without stays stopped): the engine's host rebooted; on nft-only a new
+// stack chooses nft; destroy keeps the storage on the guest.
 // The nft-only stack keeps its storage in a 9p share of the host's, as Lima
 // shares a user's folder: overlayfs refuses it, so the wrapper chooses the
 // image layout, and all of the above holds for it too.
@@ -207,16 +209,25 @@ describe("guest host: cgroup2, then nft-only on the same disk (end to end)", fun
     });
 
     describe("nft-only: the same disk on a kernel without legacy iptables", () => {
+        // The engine's host reboots (issue 31): an inner container with a
+        // restart policy, and one without, are running when the guest stops.
+        let keepId = "";
         before(() => {
+            must(inWrapper(a, "nerdctl", "run", "-d", "--restart", "always", "--name", "keep", BUSYBOX, "sleep", "86400"));
+            keepId = must(inWrapper(a, "nerdctl", "inspect", "-f", "{{.ID}}", "keep")).trim();
             must(run("sh", ["tests/hosts/guest.sh", "stop", dir]));
             boot("nft-only");
         });
 
         it("the kernel: cgroup v2 only, the legacy nat table does not exist, nft's opens", () => kernelIs("nft-only"));
 
-        it("the wrapper made on cgroup2 came back by itself, chose nft, and its port answers", async () => {
+        it("the wrapper made on cgroup2 came back by itself after the reboot, chose nft, its restart-policy container runs, its images are kept, its port answers", async () => {
             await healthy(a, "after the reboot into nft-only");
             assert.strictEqual(must(inWrapper(a, "cat", "/run/nerdctl-dind/iptables-backend")).trim(), "nft");
+            await waitFor("keep (--restart always) running again after the reboot", GUEST_WAIT,
+                () => inWrapper(a, "nerdctl", "inspect", "-f", "{{.ID}} {{.State.Running}}", "keep").out.trim() === `${keepId} true`);
+            assert.strictEqual(must(inWrapper(a, "nerdctl", "inspect", "-f", "{{.State.Running}}", "web")).trim(), "false", "web has no restart policy");
+            assert.match(must(inWrapper(a, "nerdctl", "images")), /busybox\s+ndind/);
             await serve(a, WEB_PORTS.cgroup2);
         });
 
