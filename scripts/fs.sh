@@ -1,9 +1,27 @@
 # shellcheck shell=sh
 # Sourced by doctor.sh (wrapper and host), storage.sh and space.sh (wrapper).
 
+# The type PATH's filesystem was mounted with: that of the longest mount
+# point above it in /proc/self/mountinfo (a later mount over the same point
+# wins). Fails when PATH is not a folder.
+mount_type() {
+	_p=$(cd "$1" 2>/dev/null && pwd -P) || return 1
+	awk -v p="$_p" '{
+		for (i = 7; $i != "-"; i++) continue
+		mp = $5
+		if ((mp == "/" || p == mp || index(p, mp "/") == 1) && length(mp) >= best) { best = length(mp); type = $(i + 1) }
+	} END { if (type == "") exit 1; print type }' /proc/self/mountinfo
+}
+
 # A filesystem's type by its magic number: busybox's stat prints "UNKNOWN"
-# for %T on overlayfs and cgroup v1 (measured with busybox 1.35).
+# for %T on overlayfs and cgroup v1 (measured with busybox 1.35). A 9p share
+# (9p2000.L) or virtiofs passes on the statfs of the filesystem it shares,
+# so its magic is the host's ext4 or xfs (seen: a 9p share reported as
+# ext2/3/4); for those the mount's own type is the answer.
 fs_type() {
+	case $(mount_type "$1" 2>/dev/null) in
+	9p | virtiofs) mount_type "$1" && return ;;
+	esac
 	magic=$(stat -f -c %t "$1" 2>/dev/null) || { echo none; return; }
 	case $magic in
 	794c7630) echo overlayfs ;;
