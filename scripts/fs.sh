@@ -19,8 +19,9 @@ mount_type() {
 # so its magic is the host's ext4 or xfs (seen: a 9p share reported as
 # ext2/3/4); for those the mount's own type is the answer.
 fs_type() {
-	case $(mount_type "$1" 2>/dev/null) in
-	9p | virtiofs) mount_type "$1" && return ;;
+	mounted=$(mount_type "$1" 2>/dev/null) || mounted=
+	case $mounted in
+	9p | virtiofs) echo "$mounted" && return ;;
 	esac
 	magic=$(stat -f -c %t "$1" 2>/dev/null) || { echo none; return; }
 	case $magic in
