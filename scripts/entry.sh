@@ -111,8 +111,15 @@ enable_ipv6() {
 			return 0
 		fi
 	done
+	# A bridge's gateway address (fd00:44::1 for --subnet fd00:44::/64) was
+	# tentative for duplicate address detection for about a second after its
+	# first container started: the published port at that address did not
+	# answer yet, though the container's own address did. Every address on
+	# an inner bridge is nerdctl's to hand out, so there is no duplicate to
+	# detect.
+	for conf in all default; do echo 0 >"/proc/sys/net/ipv6/conf/$conf/accept_dad"; done
 	echo "on" >"$NDIND_RUN/ipv6"
-	log "IPv6: on in the wrapper's namespace (net.ipv6.conf.all, default and lo: disable_ipv6=0)"
+	log "IPv6: on in the wrapper's namespace (net.ipv6.conf.all, default and lo: disable_ipv6=0; no duplicate address detection)"
 }
 
 # Inner tasks that died with the wrapper never ran their CNI teardown, so
