@@ -1,5 +1,6 @@
 #!/bin/sh
-# `make test-upstream [TESTS=regex] [PATCHES=none]`: nerdctl's own integration
+# `make test-upstream [TESTS=regex] [PATCHES=none]` (and make test-upstream-2,
+# the same with NERDCTL_VERSION=2.0.0): nerdctl's own integration
 # tests (cmd/nerdctl, -test.target=nerdctl), built as upstream's Dockerfile
 # builds them (go test -c) from the tree the bundle is built from, run inside
 # a throwaway stack of this project. Prints passed / failed / skipped with
@@ -130,25 +131,24 @@ in_wrapper() { docker exec "$WRAPPER" "$@"; }
 #    pushed into the run's registry under the names the tests pull, from a
 #    namespace of their own (ndind-standins), which goes afterwards.
 NS="nerdctl -n nerdctl-test"
-images="$busybox ghcr.io/stargz-containers/alpine:3.13-org ghcr.io/stargz-containers/nginx:1.19-alpine-org"
+# NAME STAND-IN WHAT: the names the tests pull, and what stands in for each.
+standins="$busybox busybox:ndind BusyboxImage: busybox, as upstream's
+ghcr.io/stargz-containers/alpine:3.13-org ndind-standin/alpine:$$ AlpineImage/CommonImage: busybox with Alpine's folders, users and groups, no apk
+ghcr.io/stargz-containers/nginx:1.19-alpine-org ndind-standin/nginx:$$ NginxAlpineImage: busybox httpd on port 80 serving nginx's welcome title"
 if [ -n "$mirror" ]; then
 	for standin in nginx alpine; do
 		DOCKER_BUILDKIT=0 docker build -q -t ndind-standin/$standin:$$ - <"$here/$standin-standin.dockerfile" >/dev/null
 	done
 	docker save busybox:ndind ndind-standin/nginx:$$ ndind-standin/alpine:$$ | docker exec -i "$WRAPPER" nerdctl -n ndind-standins load >/dev/null
-	while read -r name from what; do
+	printf '%s\n' "$standins" | while read -r name from what; do
 		in_wrapper nerdctl -n ndind-standins tag "$from" "$mirror/${name#ghcr.io/}"
 		in_wrapper nerdctl -n ndind-standins --insecure-registry push -q "$mirror/${name#ghcr.io/}" >"$WORK/push.log" 2>&1 ||
 			{ cat "$WORK/push.log" >&2; die "pushing $name's stand-in to $mirror failed"; }
 		log "  $name <- $from ($what), pushed to $mirror"
-	done <<-EOF
-		$busybox busybox:ndind BusyboxImage: busybox, as upstream's
-		ghcr.io/stargz-containers/alpine:3.13-org ndind-standin/alpine:$$ AlpineImage/CommonImage: busybox with Alpine's folders, users and groups, no apk
-		ghcr.io/stargz-containers/nginx:1.19-alpine-org ndind-standin/nginx:$$ NginxAlpineImage: busybox httpd on port 80 serving nginx's welcome title
-	EOF
+	done
 	# The pushed images go, blobs too (containerd shares a blob with every
-	# namespace that asks for it), so the tests' pulls fetch every byte from
-	# the registry.
+	# namespace that asks for it), so the tests' pulls fetch from the registry
+	# what the wrapper does not already hold (busybox:ndind is preloaded).
 	in_wrapper nerdctl -n ndind-standins image prune -a -f >/dev/null
 	wait_until 30 in_wrapper nerdctl namespace remove ndind-standins >/dev/null 2>&1 ||
 		die "the namespace ndind-standins still holds something: $(in_wrapper nerdctl namespace remove ndind-standins 2>&1)"
@@ -156,7 +156,7 @@ if [ -n "$mirror" ]; then
 fi
 # Tests that remove or prune images take them with them: each is pulled
 # again, when missing, before each test.
-for name in $images; do
+printf '%s\n' "$standins" | while read -r name _; do
 	echo "[ -n \"\$($NS images -q $name)\" ] || $NS pull -q $name >/dev/null"
 done >"$WORK/standins.sh"
 docker cp "$WORK/standins.sh" "$WRAPPER:/tmp/standins.sh"
@@ -224,7 +224,7 @@ if [ -n "$mirror" ]; then
 	served() { grep -c "\"$1 /v2/[^ ]*/$2/[^ ]*?ns=ghcr.io HTTP/1.1\" 200" "$WORK/registry.log" || :; }
 	log "$REGISTRY served the pulls of ghcr.io images: $(served HEAD manifests) manifest lookups, $(served GET manifests) manifests and $(served GET blobs) blobs sent"
 fi
-log "nerdctl integration tests, $( [ "$patched" = true ] && echo "patched ($tag)" || echo "unpatched" ) build; full log: $out"
+log "nerdctl $ver integration tests, $([ "$tag" = unpatched ] && echo "release as released" || echo "patched build ($tag)"); full log: $out"
 for result in PASS FLAKY FAIL SKIP; do
 	[ -s "$WORK/$result" ] || continue
 	echo "$result:"
