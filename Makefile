@@ -55,7 +55,7 @@ format: ## format the TypeScript files (make lint checks it)
 lint: ## shell syntax, shellcheck, TypeScript types and format, gofmt, go vet, file sizes; runs nothing
 	@sh tools/lint.sh
 
-.PHONY: help format lint settings trim prune binfmt load registry registry-stop toolchain plugins stack stack-steps early-build up up-locked preview destroy destroy-locked purge purge-locked test test-unit test-provider test-nerdctl test-e2e test-arm64 shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream
+.PHONY: help format lint settings trim prune binfmt load registry registry-stop toolchain plugins stack stack-steps early-build up up-locked preview destroy destroy-locked purge purge-locked test test-unit test-provider test-nerdctl test-e2e test-arm64 shell doctor bench repro-unpatched repro-table nerdctl-src nerdctl-patches test-upstream test-upstream-2
 
 # Pulumi.yaml's config block and the README's settings table, from the one
 # declaration of every setting (a unit test fails when they differ).
@@ -221,7 +221,7 @@ env: ## print the Makefile's exports, for pulumi by hand: eval "$$(make env)"
 	@sh tools/env.sh $(foreach v,$(.VARIABLES),$(if $(filter file override,$(origin $(v))),$(v))) -- \
 		$(foreach v,$(.VARIABLES),$(if $(filter environment,$(origin $(v))),$(v)))
 
-test: toolchain lint test-unit test-provider test-nerdctl test-upstream test-e2e ## every test: lint, unit, provider, nerdctl, upstream, end to end (what CI runs)
+test: toolchain lint test-unit test-provider test-nerdctl test-upstream test-upstream-2 test-e2e ## every test: lint, unit, provider, nerdctl, upstream (1.5.0 and 2.0.0), end to end (what CI runs)
 
 test-unit: ## types and unit tests (mocks, seconds)
 	npx tsc --noEmit -p .
@@ -247,9 +247,16 @@ test-provider: ## our provider plugin's and the port forwarder's Go tests
 	cd forward && GOFLAGS=-buildvcs=false go test -count=1 ./...
 
 # nerdctl's own integration tests in a throwaway stack: TESTS=regex (default:
-# port mapping and networks), PATCHES=none for nerdctl as released.
+# port mapping and networks), PATCHES=none for nerdctl as released,
+# NERDCTL_VERSION=X.Y.Z for another release.
 test-upstream: toolchain ## nerdctl's own integration tests in a throwaway stack
 	@sh tests/upstream/run.sh
+
+# The same default set on nerdctl 2.0.0 as released, the newest release
+# whose integration tests build here (tests/upstream/README.md): what a move
+# to 2.x would keep.
+test-upstream-2: toolchain ## the same on nerdctl 2.0.0 as released
+	@NERDCTL_VERSION=2.0.0 sh tests/upstream/run.sh
 
 # nerdctl's own unit tests for the packages our patches touch, patched tree.
 test-nerdctl: ## nerdctl's unit tests for the packages our patches touch

@@ -1,5 +1,6 @@
 #!/bin/sh
-# `make test-upstream [TESTS=regex] [PATCHES=none]`: nerdctl's own integration
+# `make test-upstream [TESTS=regex] [PATCHES=none]` (and make test-upstream-2,
+# the same with NERDCTL_VERSION=2.0.0): nerdctl's own integration
 # tests (cmd/nerdctl, -test.target=nerdctl), built as upstream's Dockerfile
 # builds them (go test -c) from the tree the bundle is built from, run inside
 # a throwaway stack of this project. Prints passed / failed / skipped with
@@ -13,7 +14,7 @@
 #             module proxy does not serve (2.0.x; 2.1 and later are refused
 #             with the reason). 2.x runs each test package's binary in
 #             upstream's two passes, -test.only-flaky=false then =true.
-#   UPSTREAM_LOG   where the full log goes; default tests/upstream/last-run[-none].log
+#   UPSTREAM_LOG   where the full log goes; default tests/upstream/last-run-VERSION[-none].log
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../toolchain/lib.sh"
@@ -69,7 +70,11 @@ busybox=$(sed -n 's/^[[:space:]]*BusyboxImage[[:space:]]*=[[:space:]]*"\(.*\)"$/
 [ -n "$busybox" ] || die "no BusyboxImage in $src/pkg/testutil/testutil_linux.go"
 
 throwaway_stack upstream
-cleanup() { remove_throwaway_stack "ndind-standin/nginx:$$" "ndind-standin/alpine:$$"; }
+REGISTRY=$WRAPPER-registry
+cleanup() {
+	docker rm -f -v "$REGISTRY" >/dev/null 2>&1 || :
+	remove_throwaway_stack "ndind-standin/nginx:$$" "ndind-standin/alpine:$$"
+}
 trap cleanup EXIT
 
 # 1. The test binaries, from the tree the bundle is built from, as upstream's
@@ -90,8 +95,29 @@ for pkg in $pkgs; do
 	bins="$bins $(basename "$bin")"
 done
 
-# 2. The throwaway stack.
+# 2. Where the images the tests name (pkg/testutil/testutil_linux.go, all on
+#    ghcr.io) come from: ghcr.io when it answers; else a registry of this run
+#    (Debian's docker-registry, toolchain/registry-image.sh) on the Docker
+#    bridge, made ghcr.io's only endpoint in the wrapper by the stack's own
+#    registryMirrors setting. Either way every pull is a real pull, in any
+#    namespace (2.x's TestNetworkPrune pulls into one of its own). The
+#    registry must answer before pulumi up: configure.sh checks the mirror.
 pulumi stack init "$STACK" >/dev/null
+if curl -s -o /dev/null --max-time 10 https://ghcr.io/v2/; then
+	mirror=
+	log "ghcr.io answers: the tests pull the real images"
+else
+	sh toolchain/registry-image.sh
+	log "ghcr.io does not answer: starting $REGISTRY, ghcr.io's mirror in the wrapper, for the stand-ins"
+	docker run -d --name "$REGISTRY" nerdctl-dind/registry:bookworm >/dev/null
+	mirror=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$REGISTRY"):5000
+	wait_until 30 curl -sf -o /dev/null "http://$mirror/v2/" ||
+		die "$REGISTRY does not answer on $mirror after 30 s: $(docker logs --tail 5 "$REGISTRY" 2>&1)"
+	$PULUMI config set --path 'registryMirrors["ghcr.io"].endpoints[0]' "http://$mirror"
+	$PULUMI config set --path 'registryMirrors["ghcr.io"].fallback' false
+fi
+
+# 3. The throwaway stack.
 $PULUMI config set baseImage nerdctl-dind/base:bookworm
 $PULUMI config set plugins "${PROVIDER:-ndind}"
 $PULUMI config set nerdctlPatches "$patched"
@@ -101,31 +127,39 @@ log "pulumi up of $STACK (nerdctl patches: $patched)"
 $PULUMI up --yes --skip-preview >"$WORK/up.log" 2>&1 || { tail -n 30 "$WORK/up.log" >&2; die "pulumi up of $STACK failed"; }
 in_wrapper() { docker exec "$WRAPPER" "$@"; }
 
-# 3. The images the tests name (pkg/testutil/testutil_linux.go), in their
-#    namespace: pulled when a registry answers, else stand-ins made here.
+# 4. Without ghcr.io, the stand-ins, made offline from busybox:ndind, are
+#    pushed into the run's registry under the names the tests pull, from a
+#    namespace of their own (ndind-standins), which goes afterwards.
 NS="nerdctl -n nerdctl-test"
-if in_wrapper timeout 20 $NS pull -q "$busybox" >/dev/null 2>&1; then
-	log "a registry answers: the tests pull the real images"
-else
-	log "no registry answers: stand-ins made offline from busybox:ndind"
+# NAME STAND-IN WHAT: the names the tests pull, and what stands in for each.
+standins="$busybox busybox:ndind BusyboxImage: busybox, as upstream's
+ghcr.io/stargz-containers/alpine:3.13-org ndind-standin/alpine:$$ AlpineImage/CommonImage: busybox with Alpine's folders, users and groups, no apk
+ghcr.io/stargz-containers/nginx:1.19-alpine-org ndind-standin/nginx:$$ NginxAlpineImage: busybox httpd on port 80 serving nginx's welcome title"
+if [ -n "$mirror" ]; then
 	for standin in nginx alpine; do
 		DOCKER_BUILDKIT=0 docker build -q -t ndind-standin/$standin:$$ - <"$here/$standin-standin.dockerfile" >/dev/null
 	done
-	docker save busybox:ndind ndind-standin/nginx:$$ ndind-standin/alpine:$$ | docker exec -i "$WRAPPER" sh -c 'cat >/tmp/standins.tar'
-	# Tests that remove or prune images take the stand-ins with them, so
-	# they are put back (when missing) before each test.
-	: >"$WORK/standins.sh"
-	while read -r name from what; do
-		echo "[ -n \"\$($NS images -q $name)\" ] || { $NS load -i /tmp/standins.tar >/dev/null && $NS tag $from $name; }" >>"$WORK/standins.sh"
-		log "  $name <- $from ($what)"
-	done <<-EOF
-		$busybox busybox:ndind BusyboxImage: busybox, as upstream's
-		ghcr.io/stargz-containers/alpine:3.13-org ndind-standin/alpine:$$ AlpineImage/CommonImage: busybox with Alpine's folders, users and groups, no apk
-		ghcr.io/stargz-containers/nginx:1.19-alpine-org ndind-standin/nginx:$$ NginxAlpineImage: busybox httpd on port 80 serving nginx's welcome title
-	EOF
-	docker cp "$WORK/standins.sh" "$WRAPPER:/tmp/standins.sh"
+	docker save busybox:ndind ndind-standin/nginx:$$ ndind-standin/alpine:$$ | docker exec -i "$WRAPPER" nerdctl -n ndind-standins load >/dev/null
+	printf '%s\n' "$standins" | while read -r name from what; do
+		in_wrapper nerdctl -n ndind-standins tag "$from" "$mirror/${name#ghcr.io/}"
+		in_wrapper nerdctl -n ndind-standins --insecure-registry push -q "$mirror/${name#ghcr.io/}" >"$WORK/push.log" 2>&1 ||
+			{ cat "$WORK/push.log" >&2; die "pushing $name's stand-in to $mirror failed"; }
+		log "  $name <- $from ($what), pushed to $mirror"
+	done
+	# The pushed images go, blobs too (containerd shares a blob with every
+	# namespace that asks for it), so the tests' pulls fetch from the registry
+	# what the wrapper does not already hold (busybox:ndind is preloaded).
+	in_wrapper nerdctl -n ndind-standins image prune -a -f >/dev/null
+	wait_until 30 in_wrapper nerdctl namespace remove ndind-standins >/dev/null 2>&1 ||
+		die "the namespace ndind-standins still holds something: $(in_wrapper nerdctl namespace remove ndind-standins 2>&1)"
 	log "  no stand-in (tests that need them fail, classified \"needs a registry image\"): registry:2, wordpress, mariadb, docker_auth, fluentd, kubo, non-dist-blob, eStargz and SOCI images"
 fi
+# Tests that remove or prune images take them with them: each is pulled
+# again, when missing, before each test.
+printf '%s\n' "$standins" | while read -r name _; do
+	echo "[ -n \"\$($NS images -q $name)\" ] || $NS pull -q $name >/dev/null"
+done >"$WORK/standins.sh"
+docker cp "$WORK/standins.sh" "$WRAPPER:/tmp/standins.sh"
 # As upstream's test image: tini also as tini-custom (TestRunWithInit), and a
 # buildkitd of the tests' own namespace beside the default one.
 in_wrapper cp /usr/local/bin/tini /usr/local/bin/tini-custom
@@ -137,17 +171,16 @@ if in_wrapper sh -c 'command -v buildkitd' >/dev/null; then
 		>/var/log/buildkitd-nerdctl-test.log 2>&1"
 fi
 
-# 4. The tests, inside the wrapper, one process each (after the stand-ins are
+# 5. The tests, inside the wrapper, one process each (after the stand-ins are
 #    back). A failed assertion prints its source line, which gotest.tools reads
 #    from the module-relative path -trimpath leaves: the tree goes beside.
 for b in $bins; do docker cp "$dir/$b" "$WRAPPER:/usr/local/bin/$b"; done
 modpath=$(sed -n 's/^module //p' "$src/go.mod")
 in_wrapper mkdir -p "/tmp/upstream/$(dirname "$modpath")"
 docker cp "$src" "$WRAPPER:/tmp/upstream/$modpath"
-in_wrapper sh -c '[ -f /tmp/standins.sh ] || : >/tmp/standins.sh' # a registry answered: nothing to put back
 log "running: -test.run '$TESTS'${SKIP:+ -test.skip '$SKIP'} in$bins$([ "$passes" = - ] || echo ", passes: $passes")"
 [ -z "$SKIP" ] || printf '%s\n' "$skip_reasons" | sed 's/^/  excluded: /'
-out=${UPSTREAM_LOG:-$NDIND_ROOT/tests/upstream/last-run${PATCHES:+-$PATCHES}.log}
+out=${UPSTREAM_LOG:-$NDIND_ROOT/tests/upstream/last-run-$ver${PATCHES:+-$PATCHES}.log}
 rc=0
 # A test that fails runs once more: on a loaded machine some lose a
 # short-lived container's output (seen: TestRunContainerWithMACAddress got ""
@@ -172,7 +205,7 @@ in_wrapper sh -c 'cd /tmp/upstream
 	done
 	exit $rc' sh "$TESTS" "$SKIP" "$bins" "$passes" >"$out" 2>&1 || rc=$?
 
-# 5. The summary, top-level tests only.
+# 6. The summary, top-level tests only.
 for result in PASS FAIL SKIP; do
 	sed -n "s/^--- $result: \([^ ]*\) .*/\1/p" "$out" | sort -u >"$WORK/$result"
 done
@@ -183,7 +216,15 @@ comm -23 "$WORK/FAIL" "$WORK/PASS" >"$WORK/FAIL.left" && mv "$WORK/FAIL.left" "$
 # means skipped in every pass.
 sort -u "$WORK/PASS" "$WORK/FAIL" >"$WORK/RAN"
 comm -23 "$WORK/SKIP" "$WORK/RAN" >"$WORK/SKIP.left" && mv "$WORK/SKIP.left" "$WORK/SKIP"
-log "nerdctl integration tests, $( [ "$patched" = true ] && echo "patched ($tag)" || echo "unpatched" ) build; full log: $out"
+# What the run's registry served the wrapper's pulls of ghcr.io images
+# (containerd adds ?ns=ghcr.io when it asks a mirror): proof that they went
+# through it.
+if [ -n "$mirror" ]; then
+	docker logs "$REGISTRY" >"$WORK/registry.log" 2>&1
+	served() { grep -c "\"$1 /v2/[^ ]*/$2/[^ ]*?ns=ghcr.io HTTP/1.1\" 200" "$WORK/registry.log" || :; }
+	log "$REGISTRY served the pulls of ghcr.io images: $(served HEAD manifests) manifest lookups, $(served GET manifests) manifests and $(served GET blobs) blobs sent"
+fi
+log "nerdctl $ver integration tests, $([ "$tag" = unpatched ] && echo "release as released" || echo "patched build ($tag)"); full log: $out"
 for result in PASS FLAKY FAIL SKIP; do
 	[ -s "$WORK/$result" ] || continue
 	echo "$result:"
