@@ -87,7 +87,9 @@ new_stack() {
 # Each first up below builds its image with none of the bench's other images
 # to take layers from: destroy keeps a stack's image, so the one measured
 # first would pay for the build and the others not. (Images of other stacks
-# on this engine may still share layers: noise the note below reports.)
+# on this engine may still share layers: ndind then tags such an image of the
+# same content instead of building, as the plain script's build takes its
+# layers from docker's cache. Both columns get the same head start.)
 UNCACHE="docker rmi nerdctl-dind:$STACK nerdctl-dind:$PSTACK nerdctl-dind:$PLAIN"
 # KIND STACK: the figures compared across implementations, named "KIND: figure".
 cycle_figures() {

@@ -2,7 +2,7 @@
 // (works with every engine and client here; BuildKit needs buildx, which the
 // newer docker CLI lacks). Rebuilt, as a replacement, when anything it is
 // built from changes; an image already labelled with the same content hash
-// is reused unbuilt. Deleting it keeps the image, as build cache.
+// is reused unbuilt, under its own name or (tagged) under another stack's. Deleting it keeps the image, as build cache.
 //
 // Inputs: name, context, contextPaths (what the build reads, relative to the
 // context: only these are sent), dockerfile (relative to the context),
@@ -50,6 +50,20 @@ func (image) create(inputs resource.PropertyMap) (string, resource.PropertyMap, 
 	if out, err := run("docker", []string{"image", "inspect", "-f",
 		fmt.Sprintf(`{{index .Config.Labels %q}}`, contentHashLabel), name}, env, ""); err == nil {
 		label = strings.TrimSpace(out.stdout)
+	}
+	if label != hash {
+		// Another stack's image on this engine, built from the same content:
+		// tagged, not built. On an engine far away (ssh, a VM) sending the
+		// context and unpacking it are most of a first up (measured on an
+		// emulated guest: 150 of 280 s sending a 270 MB context).
+		if out, err := run("docker", []string{"images", "-q", "--no-trunc", "--filter",
+			"label=" + contentHashLabel + "=" + hash}, env, ""); err == nil {
+			if ids := strings.Fields(out.stdout); len(ids) > 0 {
+				if _, err := run("docker", []string{"tag", ids[0], name}, env, ""); err == nil {
+					label = hash
+				}
+			}
+		}
 	}
 	if label != hash {
 		env["PATHS"] = strings.Join(strList(inputs, "contextPaths"), " ")

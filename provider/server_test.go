@@ -48,7 +48,8 @@ func unwire(t *testing.T, s *structpb.Struct) resource.PropertyMap {
 // answers from the environment: FAKE_LABEL for the labels asked for,
 // FAKE_MISSING=1 to fail every inspect, FAKE_RUNNING (default true) and
 // FAKE_IMAGE (default sha256:1) for a container's state and image,
-// FAKE_NAMED (default sha256:built) for the ID an image name has. It returns
+// FAKE_NAMED (default sha256:built) for the ID an image name has,
+// FAKE_LABELLED for the IDs of the images with a given label. It returns
 // the log's path.
 func fakeDocker(t *testing.T) string {
 	dir := t.TempDir()
@@ -64,6 +65,7 @@ case "$1 $2" in
 	*.Id*) echo "${FAKE_NAMED:-sha256:built}" ;;
 	esac ;;
 "run -d") echo "  container-id  " ;;
+"images -q") printf '%s\n' ${FAKE_LABELLED:-} ;;
 build*) tar -tf - | sort | tr '\n' ' ' >>"` + log + `"; echo >>"` + log + `" ;;
 esac
 `
@@ -358,6 +360,7 @@ func TestImage(t *testing.T) {
 		t.Errorf("got %v", created)
 	}
 	want := "docker image inspect -f {{index .Config.Labels \"nerdctl-dind.content-hash\"}} nerdctl-dind:dev host= buildkit=0\n" +
+		"docker images -q --no-trunc --filter label=nerdctl-dind.content-hash=abc host= buildkit=0\n" +
 		"docker build -q -f dockerfile -t nerdctl-dind:dev --label nerdctl-dind.content-hash=abc " +
 		"--platform linux/arm64 --build-arg BASE_IMAGE=alpine:3.18 --build-arg BUNDLE=key - host= buildkit=0\n" +
 		"dockerfile nerdctl/out/key/ nerdctl/out/key/bin scripts/ scripts/entry.sh \n" +
@@ -375,6 +378,19 @@ func TestImage(t *testing.T) {
 	if got := strings.TrimPrefix(readLog(t, log), before); strings.Contains(got, "docker build") {
 		t.Errorf("rebuilt an image with the same content hash: %q", got)
 	}
+
+	// Another image with the same content hash (another stack's): tagged, not built.
+	t.Setenv("FAKE_LABEL", "old")
+	t.Setenv("FAKE_LABELLED", "sha256:other sha256:other")
+	before = readLog(t, log)
+	if _, err := s.Create(ctx, &pulumirpc.CreateRequest{Type: imageType, Properties: wire(t, inputs)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimPrefix(readLog(t, log), before); strings.Contains(got, "docker build") ||
+		!strings.Contains(got, "docker tag sha256:other nerdctl-dind:dev host= buildkit=0\n") {
+		t.Errorf("an image of the same content hash under another name: ran %q", got)
+	}
+	t.Setenv("FAKE_LABELLED", "")
 
 	// Delete keeps the image; read follows it.
 	before = readLog(t, log)
