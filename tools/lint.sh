@@ -1,9 +1,9 @@
 #!/bin/sh
 # make lint: checks that run nothing. Shell syntax (sh -n) and shellcheck on
 # every committed script, TypeScript types (tsc, strict) and formatting
-# (tools/format.ts, make format), Go formatting and
-# go vet on our plugin and the forwarder, and no source file past 300 lines unless
-# tools/long-files.txt says why one job needs it. shellcheck comes from
+# (tools/format.ts, make format), Go formatting and go vet on our plugin, the
+# forwarder and the upstream tests' unbuffer, and no source file past 300
+# lines unless tools/long-files.txt says why one job needs it. shellcheck comes from
 # Debian when the machine lacks it.
 set -eu
 . "$(dirname "$0")/../toolchain/lib.sh"
@@ -26,9 +26,9 @@ log "shellcheck: clean"
 npx tsc --noEmit -p .
 log "tsc: clean"
 npx ts-node -T tools/format.ts --check
-for mod in provider forward; do
+for mod in provider forward tests/upstream/unbuffer; do
 	unformatted=$(cd "$mod" && gofmt -l .)
 	[ -z "$unformatted" ] || die "gofmt: not formatted: $unformatted (gofmt -w $mod/)"
 	(cd "$mod" && GOFLAGS="-mod=mod -buildvcs=false" go vet ./...)
 done
-log "gofmt, go vet: clean (provider, forward)"
+log "gofmt, go vet: clean (provider, forward, tests/upstream/unbuffer)"

@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$NDIND_ROOT"
 export LC_ALL=C
 
-DEFAULT_TESTS='^(TestRunPort.*|TestUniqueHostPortAssignement|TestRunWithInvalidPortThenCleanUp|TestContainerInspectContainsPortConfig|TestComposePort.*|TestNetwork.*|TestRun(HostLookup|DNS|ContainerWithStaticIP|ContainerWithMACAddress|InternetConnectivity)|TestSharedNetworkStack)$'
+DEFAULT_TESTS='^(TestRunPort.*|TestUniqueHostPortAssignement|TestRunWithInvalidPortThenCleanUp|TestContainerInspectContainsPortConfig|TestComposePort.*|TestComposeRunWith(ServicePorts|Publish)|TestNetwork.*|TestRun(HostLookup|DNS|ContainerWithStaticIP|ContainerWithMACAddress|InternetConnectivity)|TestSharedNetworkStack)$'
 # name: reason. Only what no machine of this kind can do.
 DEFAULT_SKIPS='TestRunInternetConnectivity: pings the internet, which no machine here reaches'
 TESTS=${TESTS:-$DEFAULT_TESTS}
@@ -94,6 +94,18 @@ for pkg in $pkgs; do
 	log "test binary: $bin ($tag)"
 	bins="$bins $(basename "$bin")"
 done
+# The compose run tests run `unbuffer nerdctl compose run ...` for the
+# terminal `nerdctl run -t` needs: expect's unbuffer, which the wrapper does
+# not hold, stood in by ours (unbuffer/, standard library only), static so
+# that it runs on either base; cached by the hash of its source.
+key=$(cd "$here/unbuffer" && find . -type f \( -name '*.go' -o -name go.mod \) | sort | xargs sha256sum | sha256sum | cut -c1-12)
+unbuffer=$NDIND_CACHE/build/unbuffer-$key/unbuffer
+if [ ! -x "$unbuffer" ]; then
+	log "building the unbuffer stand-in (tests/upstream/unbuffer, $key)"
+	mkdir -p "$(dirname "$unbuffer")"
+	(cd "$here/unbuffer" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags "-s -w" -o "$unbuffer.tmp" .) &&
+		mv "$unbuffer.tmp" "$unbuffer"
+fi
 
 # 2. Where the images the tests name (pkg/testutil/testutil_linux.go, all on
 #    ghcr.io) come from: ghcr.io when it answers; else a registry of this run
@@ -175,6 +187,8 @@ fi
 #    back). A failed assertion prints its source line, which gotest.tools reads
 #    from the module-relative path -trimpath leaves: the tree goes beside.
 for b in $bins; do docker cp "$dir/$b" "$WRAPPER:/usr/local/bin/$b"; done
+docker cp "$unbuffer" "$WRAPPER:/usr/local/bin/unbuffer"
+log "unbuffer: $unbuffer (a pseudo-terminal runner of ours, in this wrapper only)"
 modpath=$(sed -n 's/^module //p' "$src/go.mod")
 in_wrapper mkdir -p "/tmp/upstream/$(dirname "$modpath")"
 docker cp "$src" "$WRAPPER:/tmp/upstream/$modpath"

@@ -1,0 +1,3 @@
+module nerdctl-dind/unbuffer
+
+go 1.21
