@@ -3,9 +3,11 @@
 // its `nerdctl run -t` finds a terminal on stdin (tests/upstream/run.sh copies
 // it into the throwaway wrapper only). It runs COMMAND under a new
 // pseudo-terminal, copies everything the command writes there to its own
-// stdout, and exits with the command's status.
+// stdout, and exits with the command's status. With -p (the detach-keys tests)
+// its own stdin is also the command's input, copied to the terminal, not
+// echoed back; the command's input ends with nothing more, not with an EOF.
 //
-// Usage: unbuffer COMMAND [ARG...]
+// Usage: unbuffer [-p] COMMAND [ARG...]
 package main
 
 import (
@@ -19,11 +21,16 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: unbuffer COMMAND [ARG...]")
+	args := os.Args[1:]
+	input := len(args) > 0 && args[0] == "-p"
+	if input {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: unbuffer [-p] COMMAND [ARG...]")
 		os.Exit(2)
 	}
-	code, err := run(os.Args[1], os.Args[2:])
+	code, err := run(args[0], args[1:], input)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "unbuffer: %v\n", err)
 	}
@@ -33,15 +40,13 @@ func main() {
 // run returns the command's exit status; a command killed by a signal gives
 // 128 plus its number, as a shell reports it, and one that cannot be started
 // 127, as a shell reports a command it cannot run.
-func run(name string, args []string) (int, error) {
+func run(name string, args []string, input bool) (int, error) {
 	ptmx, tty, err := openPty()
 	if err != nil {
 		return 1, err
 	}
 	defer ptmx.Close()
-	// As expect's unbuffer (stty_init -opost): the command's output comes
-	// through as written, newlines not turned into CR LF.
-	if err := clearOpost(tty); err != nil {
+	if err := setTerminal(tty, input); err != nil {
 		return 1, err
 	}
 	cmd := exec.Command(name, args...)
@@ -57,6 +62,10 @@ func run(name string, args []string) (int, error) {
 	// Only the command holds the terminal now, so reading ends (EIO) when the
 	// command and whatever it started have all closed it.
 	tty.Close()
+	if input {
+		// Ends with the process: the command may finish before our stdin does.
+		go io.Copy(ptmx, os.Stdin)
+	}
 	_, copyErr := io.Copy(os.Stdout, ptmx)
 	if errors.Is(copyErr, syscall.EIO) {
 		copyErr = nil
@@ -97,14 +106,21 @@ func openPty() (ptmx, tty *os.File, err error) {
 	return ptmx, tty, nil
 }
 
-func clearOpost(tty *os.File) error {
+// setTerminal turns off output processing, as expect's unbuffer does
+// (stty_init -opost), so the command's output comes through as written, its
+// newlines not turned into CR LF; and, when our stdin is the command's input,
+// echo: what we send is not the command's output.
+func setTerminal(tty *os.File, input bool) error {
 	var t syscall.Termios
 	if err := ioctl(tty, syscall.TCGETS, unsafe.Pointer(&t)); err != nil {
 		return fmt.Errorf("the terminal's settings: %w", err)
 	}
 	t.Oflag &^= syscall.OPOST
+	if input {
+		t.Lflag &^= syscall.ECHO
+	}
 	if err := ioctl(tty, syscall.TCSETS, unsafe.Pointer(&t)); err != nil {
-		return fmt.Errorf("setting -opost: %w", err)
+		return fmt.Errorf("setting the terminal: %w", err)
 	}
 	return nil
 }
