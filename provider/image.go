@@ -2,7 +2,8 @@
 // (works with every engine and client here; BuildKit needs buildx, which the
 // newer docker CLI lacks). Rebuilt, as a replacement, when anything it is
 // built from changes; an image already labelled with the same content hash
-// is reused unbuilt, under its own name or (tagged) under another stack's. Deleting it keeps the image, as build cache.
+// is reused unbuilt, under its own name or (tagged) under another stack's.
+// Deleting it keeps the image, as build cache.
 //
 // Inputs: name, context, contextPaths (what the build reads, relative to the
 // context: only these are sent), dockerfile (relative to the context),

@@ -9,8 +9,7 @@ set -eu
 
 SRC=$NDIND_ROOT/forward
 OUT=$SRC/out
-key=$(cd "$SRC" && find . -path ./out -prune -o -type f \( -name '*.go' ! -name '*_test.go' -o -name go.mod \) -print |
-	LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
+key=$(go_source_key "$SRC")
 build=$NDIND_CACHE/forward-build/$key
 host_arch=$(go env GOARCH 2>/dev/null || uname -m)
 case $host_arch in x86_64) host_arch=amd64 ;; aarch64) host_arch=arm64 ;; esac

@@ -116,6 +116,13 @@ remove_throwaway_stack() {
 # Makefile names the same path); toolchain/passphrase.sh makes it.
 NDIND_PASSPHRASE_FILE=${XDG_CONFIG_HOME:-$HOME/.config}/nerdctl-dind/passphrase
 
+# The cache key of the Go module in $1: every file its build reads (tests
+# and its out/ folder left aside), names and contents.
+go_source_key() {
+	(cd "$1" && find . -path ./out -prune -o -type f \( -name '*.go' ! -name '*_test.go' -o -name go.mod -o -name go.sum -o -name VERSION \) -print |
+		LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
+}
+
 # MODULE@VERSION: go mod download's JSON for that Go module (downloaded once
 # into Go's module cache), or Go's error output with status 1. Run outside
 # any module, so no go.mod around is read or changed.

@@ -20,8 +20,7 @@ PULUMI_BIN=$NDIND_CACHE/pulumi/v$(npm_pin @pulumi/pulumi)/bin
 [ ! -x "$PULUMI_BIN/pulumi" ] || PATH=$PULUMI_BIN:$PATH
 
 # The key: every file the build reads (tests excluded), names and contents.
-key=$(cd "$SRC" && find . -type f \( -name '*.go' ! -name '*_test.go' -o -name go.mod -o -name go.sum -o -name VERSION \) |
-	LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
+key=$(go_source_key "$SRC")
 bin=$OUT/$key/$NAME
 
 if [ -x "$bin" ]; then

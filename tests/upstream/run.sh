@@ -98,7 +98,7 @@ done
 # terminal `nerdctl run -t` needs: expect's unbuffer, which the wrapper does
 # not hold, stood in by ours (unbuffer/, standard library only), static so
 # that it runs on either base; cached by the hash of its source.
-key=$(cd "$here/unbuffer" && find . -type f \( -name '*.go' -o -name go.mod \) | sort | xargs sha256sum | sha256sum | cut -c1-12)
+key=$(go_source_key "$here/unbuffer")
 unbuffer=$NDIND_CACHE/build/unbuffer-$key/unbuffer
 if [ ! -x "$unbuffer" ]; then
 	log "building the unbuffer stand-in (tests/upstream/unbuffer, $key)"
